@@ -1,0 +1,26 @@
+import Postgres
+
+/// Opens the connection a command works through, turning libpq failures into `AppError`s.
+public enum Database {
+    /// Connects with `--database`, else `DATABASE_URL`, else libpq's own `PG*` variables.
+    public static func connect(_ url: String?, environment: [String: String]) throws -> Connection {
+        let conninfo = url ?? environment["DATABASE_URL"] ?? ""
+        do {
+            let connection = try Connection(conninfo)
+            // Dates are compared with "today" in China (SPEC §3).
+            try connection.execute("SET TIME ZONE 'Asia/Shanghai'")
+            return connection
+        } catch let error as PostgresError {
+            throw AppError(error)
+        }
+    }
+
+    /// Runs `body` turning any `PostgresError` into an `AppError`.
+    public static func mapped<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as PostgresError {
+            throw AppError(error)
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import Postgres
+
+/// The rules of SPEC §5–§7, each with the policy clause it comes from (SPEC §12).
+public enum RuleCode: String, Sendable, CaseIterable {
+    case contractTerm = "CONTRACT_TERM", onePostPerPerson = "ONE_POST_PER_PERSON"
+    case oneHolderPerPost = "ONE_HOLDER_PER_POST", postNotOpen = "POST_NOT_OPEN"
+    case householdCap = "HOUSEHOLD_CAP", category = "CATEGORY", age = "AGE"
+    case labourCapacity = "LABOUR_CAPACITY", excludedStatus = "EXCLUDED_STATUS"
+    case insurance = "INSURANCE", payStandard = "PAY_STANDARD", quota = "QUOTA"
+    case payrollLocked = "PAYROLL_LOCKED"
+
+    /// 依据: the clause of the policy documents this rule enforces.
+    public var basis: String {
+        switch self {
+        case .contractTerm:
+            return "人社部发〔2021〕26号（十二）依法签订劳动合同或劳务协议，每次签订期限不超过1年；黑人社发〔2021〕16号（二十八）"
+        case .insurance:
+            return "人社部发〔2021〕26号（十二）购买意外伤害商业保险；苏人社发〔2021〕82号（九）对无法参加工伤保险的应当为其购买意外伤害保险"
+        case .payStandard:
+            return "人社部发〔2021〕26号（十二）保持同一区域内类似岗位间聘任标准、待遇保障水平等基本统一；黑人社发〔2021〕16号（二十六）"
+        case .category, .age, .labourCapacity, .excludedStatus, .householdCap:
+            return "人社部发〔2021〕26号（十二）优先安置符合条件的脱贫人口特别是其中的弱劳力、半劳力，动态调整安置对象条件……及时纠正查处安置不符合条件人员"
+        case .postNotOpen, .onePostPerPerson, .oneHolderPerPost:
+            return "人社部发〔2021〕26号（十二）健全\"按需设岗、以岗聘任、在岗领补、有序退岗\"管理机制"
+        case .quota:
+            return "人社部发〔2021〕26号（十二）保持乡村公益性岗位规模总体稳定；黑人社发〔2021〕16号（二十七）岗位数量……清、底数明"
+        case .payrollLocked:
+            return "人社部发〔2021〕26号（十二）在岗领补……及时纠正查处……违规发放补贴等行为"
+        }
+    }
+}
+
+/// One bad spot in an input file.
+public struct FileProblem: Sendable, Equatable {
+    public let line: Int
+    /// 1-based column position, or nil when the problem is the whole line or file.
+    public let column: Int?
+    /// The column's header as written in the file.
+    public let header: String?
+    public let problem: Text
+
+    public init(line: Int, column: Int? = nil, header: String? = nil, problem: Text) {
+        self.line = line
+        self.column = column
+        self.header = header
+        self.problem = problem
+    }
+
+    public func render(_ lang: Lang) -> String {
+        let place: String
+        if let column {
+            let name = header.map { " (\($0))" } ?? ""
+            place = lang == .zh ? "第 \(line) 行，第 \(column) 列\(name)" : "line \(line), column \(column)\(name)"
+        } else {
+            place = lang == .zh ? "第 \(line) 行" : "line \(line)"
+        }
+        return "\(place): \(problem(lang))"
+    }
+}
+
+/// Why a command did not do what was asked. The category decides the exit code (SPEC §9).
+public struct AppError: Error, Sendable {
+    public enum Category: Int32, Sendable {
+        /// Refused by a rule; nothing changed.
+        case rule = 1
+        /// Bad input: usage, a file or a value; nothing changed.
+        case input = 2
+        /// The database cannot be reached, is not migrated, or failed.
+        case database = 3
+    }
+
+    public let category: Category
+    /// A rule code (`HOUSEHOLD_CAP`) or an error code (`BAD_FILE`, `NOT_MIGRATED`).
+    public let code: String
+    public let message: Text
+    public let rule: RuleCode?
+    public let problems: [FileProblem]
+
+    public init(_ category: Category, code: String, _ message: Text, problems: [FileProblem] = []) {
+        self.category = category
+        self.code = code
+        self.message = message
+        self.rule = nil
+        self.problems = problems
+    }
+
+    /// A refusal by one of the rules of SPEC §5.
+    public init(rule: RuleCode, _ message: Text) {
+        self.category = .rule
+        self.code = rule.rawValue
+        self.message = message
+        self.rule = rule
+        self.problems = []
+    }
+
+    public static func badInput(_ message: Text, code: String = "BAD_INPUT") -> AppError {
+        AppError(.input, code: code, message)
+    }
+
+    public static func notFound(_ message: Text) -> AppError {
+        AppError(.input, code: "NOT_FOUND", message)
+    }
+
+    /// What standard error shows: `error: [CODE] message`, the basis of a rule, and each problem.
+    public func render(_ lang: Lang) -> String {
+        var lines = ["error: [\(code)] \(message(lang))"]
+        if let rule { lines.append((lang == .zh ? "依据: " : "basis: ") + rule.basis) }
+        lines += problems.map { "  " + $0.render(lang) }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Turns a database error into what the user should read. Constraint names are rule codes
+    /// in lower case (`one_post_per_person`), so a constraint broken by a concurrent writer
+    /// still reads as the rule it keeps.
+    public init(_ error: PostgresError) {
+        if error.kind == .connection {
+            self.init(.database, code: "DATABASE_UNREACHABLE", Text(
+                en: "cannot reach the database: \(error.message). Check --database, DATABASE_URL or the PG* variables, and that the server is running.",
+                zh: "无法连接数据库：\(error.message)。请检查 --database、DATABASE_URL 或 PG* 环境变量，并确认数据库服务已启动。"))
+            return
+        }
+        if let name = error.constraintName, let rule = RuleCode(rawValue: name.uppercased()) {
+            self.init(rule: rule, Text(en: "refused by rule \(rule.rawValue): \(error.message)",
+                                       zh: "违反规则 \(rule.rawValue)：\(error.message)"))
+            return
+        }
+        if error.isRaised, let rule = RuleCode(rawValue: error.detail ?? "") {
+            self.init(rule: rule, Text(en: error.message, zh: error.hint ?? error.message))
+            return
+        }
+        if error.sqlState == "42501" {
+            self.init(.rule, code: "PERMISSION_DENIED", Text(
+                en: "your database role may not do this: \(error.message). Ask a system administrator for the right role or region.",
+                zh: "您的数据库角色无权执行此操作：\(error.message)。请联系系统管理员分配正确的角色或区域。"))
+            return
+        }
+        if error.sqlState.hasPrefix("23") || error.sqlState.hasPrefix("22") {
+            let constraint = error.constraintName.map { " (\($0))" } ?? ""
+            self.init(.input, code: "INVALID_DATA", Text(
+                en: "the database refused the data\(constraint): \(error.message)",
+                zh: "数据库拒绝了这些数据\(constraint)：\(error.message)"))
+            return
+        }
+        self.init(.database, code: "DATABASE_ERROR", Text(
+            en: "the database failed: \(error.message)", zh: "数据库出错：\(error.message)"))
+    }
+}

@@ -1,0 +1,69 @@
+import Postgres
+
+/// The code lists of SPEC §2 as held in the database, for reading input (a code or its Chinese
+/// label) and labelling output.
+public struct Vocabulary: Sendable {
+    public enum Set: String, Sendable, CaseIterable {
+        case personCategory = "person_category", labourCapacity = "labour_capacity"
+        case personStatus = "person_status_kind", postType = "post_type"
+        case fundingChannel = "funding_channel", contractKind = "contract_kind"
+        case exitReason = "exit_reason", assessmentResult = "assessment_result"
+
+        var noun: Text {
+            switch self {
+            case .personCategory: Text(en: "person category", zh: "人员类别")
+            case .labourCapacity: Text(en: "labour capacity", zh: "劳动能力")
+            case .personStatus: Text(en: "person status", zh: "人员状态")
+            case .postType: Text(en: "post type", zh: "岗位类型")
+            case .fundingChannel: Text(en: "funding channel", zh: "资金渠道")
+            case .contractKind: Text(en: "contract kind", zh: "合同类型")
+            case .exitReason: Text(en: "exit reason", zh: "退岗原因")
+            case .assessmentResult: Text(en: "assessment result", zh: "考核结果")
+            }
+        }
+    }
+
+    /// Codes in display order, and code → Chinese label, per set.
+    private var codes: [Set: [String]] = [:]
+    private var labels: [Set: [String: String]] = [:]
+    private var byLabel: [Set: [String: String]] = [:]
+
+    public static func load(_ connection: Connection) throws -> Vocabulary {
+        let sql = Set.allCases.map { "SELECT '\($0.rawValue)' AS set, code, label_zh, position FROM \($0.rawValue)" }
+            .joined(separator: " UNION ALL ") + " ORDER BY set, position"
+        var vocabulary = Vocabulary()
+        for row in try connection.query(sql) {
+            guard let set = row["set"].flatMap(Set.init(rawValue:)), let code = row["code"], let label = row["label_zh"] else { continue }
+            vocabulary.codes[set, default: []].append(code)
+            vocabulary.labels[set, default: [:]][code] = label
+            vocabulary.byLabel[set, default: [:]][label] = code
+        }
+        return vocabulary
+    }
+
+    /// The code for a code or Chinese label, or nil when it is neither.
+    public func code(_ set: Set, _ text: String) -> String? {
+        if labels[set]?[text] != nil { return text }
+        return byLabel[set]?[text]
+    }
+
+    /// The code, or a bad-input error listing what is allowed.
+    public func require(_ set: Set, _ text: String) throws -> String {
+        if let code = code(set, text) { return code }
+        throw AppError.badInput(unknown(set, text), code: "UNKNOWN_CODE")
+    }
+
+    /// "unknown person category 'x': use one of …"
+    public func unknown(_ set: Set, _ text: String) -> Text {
+        let allowed = (codes[set] ?? []).map { "\($0) \(labels[set]?[$0] ?? "")" }.joined(separator: ", ")
+        return Text(en: "unknown \(set.noun.en) '\(text)': use one of \(allowed)",
+                    zh: "未知的\(set.noun.zh)“\(text)”：可用 \(allowed)")
+    }
+
+    /// The code under `--lang en`, its Chinese label under `--lang zh`.
+    public func label(_ set: Set, _ code: String, _ lang: Lang) -> String {
+        lang == .zh ? (labels[set]?[code] ?? code) : code
+    }
+
+    public func all(_ set: Set) -> [String] { codes[set] ?? [] }
+}
