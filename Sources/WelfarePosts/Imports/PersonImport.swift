@@ -1,0 +1,155 @@
+import Postgres
+
+/// `person import`: upserts persons by resident ID (SPEC §10), all or nothing.
+public enum PersonImport {
+    public static let columns = [
+        ImportColumn("id_number", "身份证号"), ImportColumn("name", "姓名"),
+        ImportColumn("household_id", "户编号"), ImportColumn("village_code", "村代码"),
+        ImportColumn("category", "人员类别"), ImportColumn("labour_capacity", "劳动能力"),
+        ImportColumn("bank_account", "银行账号", required: false), ImportColumn("phone", "联系电话", required: false),
+    ]
+
+    static let staged = ["id_number", "name", "household_id", "village_code", "category", "labour_capacity", "bank_account", "phone"]
+
+    public static func run(_ connection: Connection, file: CSVFile, dryRun: Bool, today: Day = .today()) throws -> ImportOutcome {
+        let vocabulary = try Vocabulary.load(connection)
+        return try Database.mapped {
+            try connection.transaction {
+                var staging = try Staging(file: file, columns: columns, connection: connection, table: "person_stage",
+                                          stagingColumns: staged) { row in
+                    clean(&row, vocabulary: vocabulary, today: today)
+                }
+                try staging.check(connection, """
+                    SELECT line, 'id_number' AS key, first FROM (
+                      SELECT line, min(line) OVER (PARTITION BY id_number) AS first FROM person_stage) d
+                    WHERE line > first
+                    """) { row in
+                    Text(en: "this resident ID is already on line \(row["first"] ?? "?") of the file",
+                         zh: "该身份证号已在文件第 \(row["first"] ?? "?") 行出现")
+                }
+                try staging.check(connection, """
+                    SELECT s.line, 'village_code' AS key, s.village_code AS code FROM person_stage s
+                    LEFT JOIN region r ON r.code = s.village_code WHERE r.code IS NULL
+                    """) { row in
+                    Text(en: "\(row["code"] ?? "") is not a known village: import it with `region import` first",
+                         zh: "\(row["code"] ?? "") 不是已登记的村：请先用 `region import` 导入区划")
+                }
+                try staging.requireNoProblems()
+                if dryRun {
+                    let counts = try connection.query("""
+                        SELECT count(*) FILTER (WHERE p.id IS NULL) AS inserted,
+                               count(*) FILTER (WHERE p.id IS NOT NULL AND (p.name, p.household_id, p.village_code, p.category,
+                                 p.labour_capacity, p.bank_account, p.phone) IS DISTINCT FROM (s.name, s.household_id,
+                                 s.village_code, s.category, s.labour_capacity,
+                                 CASE WHEN $1 THEN s.bank_account ELSE p.bank_account END,
+                                 CASE WHEN $2 THEN s.phone ELSE p.phone END)) AS updated
+                        FROM person_stage s LEFT JOIN person p ON p.id_number = s.id_number
+                        """, [staging.header.position["bank_account"] != nil, staging.header.position["phone"] != nil])
+                    return ImportOutcome(rows: staging.rowCount, inserted: try counts[0].decode("inserted"),
+                                         updated: try counts[0].decode("updated"), dryRun: true)
+                }
+                // An optional column left out of the file keeps what is stored; an empty cell clears it.
+                let counts = try connection.query("""
+                    WITH merged AS (
+                      INSERT INTO person AS p (county_code, id_number, name, household_id, village_code, category,
+                                               labour_capacity, bank_account, phone)
+                      SELECT left(village_code, 6), id_number, name, household_id, village_code, category,
+                             labour_capacity, bank_account, phone
+                      FROM person_stage
+                      ON CONFLICT (id_number) DO UPDATE SET
+                        county_code = EXCLUDED.county_code, name = EXCLUDED.name, household_id = EXCLUDED.household_id,
+                        village_code = EXCLUDED.village_code, category = EXCLUDED.category,
+                        labour_capacity = EXCLUDED.labour_capacity,
+                        bank_account = CASE WHEN $1 THEN EXCLUDED.bank_account ELSE p.bank_account END,
+                        phone = CASE WHEN $2 THEN EXCLUDED.phone ELSE p.phone END,
+                        updated_at = now()
+                      WHERE (p.name, p.household_id, p.village_code, p.category, p.labour_capacity, p.bank_account, p.phone)
+                        IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.household_id, EXCLUDED.village_code, EXCLUDED.category,
+                          EXCLUDED.labour_capacity, CASE WHEN $1 THEN EXCLUDED.bank_account ELSE p.bank_account END,
+                          CASE WHEN $2 THEN EXCLUDED.phone ELSE p.phone END)
+                      RETURNING (xmax = 0) AS inserted)
+                    SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM merged
+                    """, [staging.header.position["bank_account"] != nil, staging.header.position["phone"] != nil])
+                return ImportOutcome(rows: staging.rowCount, inserted: try counts[0].decode("inserted"),
+                                     updated: try counts[0].decode("updated"), dryRun: false)
+            }
+        }
+    }
+
+    /// Checks one row's values; returns them normalised (codes, upper-case X, 12-digit village).
+    static func clean(_ row: inout ImportRow, vocabulary: Vocabulary, today: Day) -> [String?]? {
+        var id: String?
+        if let text = row.required("id_number", "身份证号") {
+            do {
+                id = try ResidentID(text, today: today).value
+            } catch {
+                row.problem("id_number", error.explanation(text))
+            }
+        }
+        let name = row.required("name", "姓名")
+        let household = row.required("household_id", "户编号")
+        var village: String?
+        if let text = row.required("village_code", "村代码") {
+            if let code = RegionCode(text), code.level == .village {
+                village = code.value
+            } else {
+                row.problem("village_code", Text(en: "'\(text)' is not a 12-digit village code",
+                                                 zh: "“\(text)”不是12位的村级区划代码"))
+            }
+        }
+        let category = row.required("category", "人员类别").flatMap { text in
+            vocabulary.code(.personCategory, text) ?? { row.problem("category", vocabulary.unknown(.personCategory, text)); return nil }()
+        }
+        let capacity = row.required("labour_capacity", "劳动能力").flatMap { text in
+            vocabulary.code(.labourCapacity, text) ?? { row.problem("labour_capacity", vocabulary.unknown(.labourCapacity, text)); return nil }()
+        }
+        let account = row.value("bank_account")
+        if let account, !BankAccount.isValid(account) {
+            row.problem("bank_account", BankAccount.problem(account))
+        }
+        let phone = row.value("phone")
+        if let phone, phone.count > 20 || !phone.allSatisfy({ $0.isASCII && ($0.isNumber || "+- ".contains($0)) }) {
+            row.problem("phone", Text(en: "'\(phone)' is not a phone number", zh: "“\(phone)”不是有效的电话号码"))
+        }
+        guard row.problems.isEmpty, let id, let name, let household, let village, let category, let capacity else { return nil }
+        return [id, name, household, village, category, capacity, account, phone]
+    }
+}
+
+/// Bank accounts: 10 to 30 digits, no Luhn check (rural passbook accounts fail it).
+public enum BankAccount {
+    public static func isValid(_ text: String) -> Bool {
+        (10...30).contains(text.utf8.count) && text.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+
+    static func problem(_ text: String) -> Text {
+        Text(en: "'\(text)' is not a bank account: 10 to 30 digits", zh: "“\(text)”不是有效的银行账号：应为10至30位数字")
+    }
+
+    /// `6228************1234`: enough to recognise, not enough to use.
+    public static func masked(_ account: String) -> String {
+        guard account.count > 8 else { return String(repeating: "*", count: account.count) }
+        return String(account.prefix(4)) + String(repeating: "*", count: account.count - 8) + String(account.suffix(4))
+    }
+}
+
+extension ResidentIDProblem {
+    /// What is wrong with an ID, in words a township administrator understands.
+    public func explanation(_ text: String) -> Text {
+        switch self {
+        case .wrongLength(let count):
+            Text(en: "'\(text)' has \(count) characters; a resident ID has 18",
+                 zh: "“\(text)”有 \(count) 位，身份证号应为18位")
+        case .notDigits:
+            Text(en: "'\(text)' is not a resident ID: 17 digits and a final digit or X",
+                 zh: "“\(text)”不是身份证号：应为17位数字加1位数字或X")
+        case .badCheckCharacter(let expected):
+            Text(en: "'\(text)' has a wrong check character (the last one should be \(expected)): check the ID for a typing mistake",
+                 zh: "“\(text)”校验位错误（末位应为 \(expected)）：请核对是否录入有误")
+        case .impossibleBirthDate:
+            Text(en: "'\(text)' holds a birth date that does not exist", zh: "“\(text)”中的出生日期不存在")
+        case .futureBirthDate:
+            Text(en: "'\(text)' holds a birth date in the future", zh: "“\(text)”中的出生日期晚于今天")
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import Postgres
+
+/// One data row of an import file, read by column key, collecting problems as it is checked.
+public struct ImportRow {
+    public let line: Int
+    let fields: [String]
+    let header: HeaderMap
+    public internal(set) var problems: [FileProblem] = []
+
+    /// The trimmed value of a column; nil when the file has no such column or the cell is empty.
+    public func value(_ key: String) -> String? {
+        guard let index = header.position[key], index < fields.count else { return nil }
+        let text = fields[index].trimmingWhitespace()
+        return text.isEmpty ? nil : text
+    }
+
+    public func has(_ key: String) -> Bool { header.position[key] != nil }
+
+    /// Records a problem with this row's cell of `key`.
+    public mutating func problem(_ key: String, _ text: Text) {
+        let index = header.position[key]
+        problems.append(FileProblem(line: line, column: index.map { $0 + 1 }, header: index.map { header.headers[$0] }, problem: text))
+    }
+
+    /// The cell's value, or a "required" problem and nil.
+    public mutating func required(_ key: String, _ zh: String) -> String? {
+        if let text = value(key) { return text }
+        problem(key, Text(en: "\(key) is empty", zh: "\(zh)不能为空"))
+        return nil
+    }
+}
+
+/// Reads a file into a temporary staging table with `COPY`: each row checked in Swift as it
+/// streams (values: IDs, codes, dates), then the whole set checked in SQL (duplicates,
+/// references), every problem collected with its line and column.
+public struct Staging {
+    public let header: HeaderMap
+    public let rowCount: Int
+    public private(set) var problems: [FileProblem]
+
+    /// - Parameters:
+    ///   - table: name of the temporary table, created here with `line int` first, then
+    ///     `columns` (all text), and dropped at commit.
+    ///   - clean: checks one row and returns the values for `columns`, or nil when the row has
+    ///     problems (which it records on the row).
+    public init(file: CSVFile, columns: [ImportColumn], connection: Connection, table: String,
+                stagingColumns: [String], clean: (inout ImportRow) -> [String?]?) throws {
+        try connection.execute("CREATE TEMP TABLE \(table) (line int NOT NULL, "
+            + stagingColumns.map { "\($0) text" }.joined(separator: ", ") + ") ON COMMIT DROP")
+        var header: HeaderMap?
+        var problems: [FileProblem] = []
+        var rows = 0
+        try connection.copyIn("COPY \(table) FROM STDIN") { writer in
+            try file.forEachRecord { record in
+                guard let map = header else {
+                    header = try HeaderMap(record, columns: columns)
+                    return
+                }
+                rows += 1
+                var row = ImportRow(line: record.line, fields: record.fields, header: map)
+                if record.fields.count > map.headers.count {
+                    row.problems.append(FileProblem(line: record.line, column: map.headers.count + 1, problem: Text(
+                        en: "the row has \(record.fields.count) cells but the header only \(map.headers.count)",
+                        zh: "该行有 \(record.fields.count) 个单元格，但表头只有 \(map.headers.count) 列")))
+                }
+                guard let values = clean(&row), row.problems.isEmpty else {
+                    problems += row.problems
+                    return
+                }
+                var text = String(record.line)
+                for value in values {
+                    text += "\t"
+                    text += value.map(Staging.copyEscaped) ?? "\\N"
+                }
+                text += "\n"
+                try writer.write(text)
+            }
+        }
+        guard let header else {
+            throw AppError(.input, code: "BAD_FILE", Text(en: "the file is empty: it needs a header row and at least one data row",
+                                                           zh: "文件为空：需要表头行和至少一行数据"),
+                           problems: [FileProblem(line: 1, problem: Text(en: "no header row", zh: "没有表头行"))])
+        }
+        guard rows > 0 else {
+            throw AppError(.input, code: "BAD_FILE", Text(en: "the file has a header but no data rows; nothing was imported",
+                                                           zh: "文件只有表头没有数据，未导入任何数据"),
+                           problems: [FileProblem(line: 2, problem: Text(en: "no data rows", zh: "没有数据行"))])
+        }
+        self.header = header
+        self.rowCount = rows
+        self.problems = problems
+    }
+
+    /// Adds the problems a set-wise SQL check finds. The query returns `line`, `key` (the column
+    /// key) and whatever `describe` reads to word the problem.
+    public mutating func check(_ connection: Connection, _ sql: String, _ parameters: [any PostgresEncodable] = [],
+                               describe: (Row) -> Text) throws {
+        for row in try connection.query(sql, parameters) {
+            let line = Int(row["line"] ?? "") ?? 0
+            let index = row["key"].flatMap { header.position[$0] }
+            problems.append(FileProblem(line: line, column: index.map { $0 + 1 },
+                                        header: index.map { header.headers[$0] }, problem: describe(row)))
+        }
+    }
+
+    /// Throws the bad-file error listing every problem in line order, if there are any.
+    public func requireNoProblems() throws {
+        guard !problems.isEmpty else { return }
+        let sorted = problems.sorted { ($0.line, $0.column ?? 0) < ($1.line, $1.column ?? 0) }
+        let lines = Set(problems.map(\.line)).count
+        throw AppError(.input, code: "BAD_FILE", Text(
+            en: "\(lines) row(s) of the file are not right; nothing was imported. Correct them and import the file again:",
+            zh: "文件中有 \(lines) 行有误，未导入任何数据。请改正后重新导入："), problems: sorted)
+    }
+
+    /// COPY text format: backslash, tab, and line breaks escaped.
+    static func copyEscaped(_ value: String) -> String {
+        guard value.utf8.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else { return value }
+        var out = ""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\t": out += "\\t"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}
+
+/// What an import did, or under `--dry-run` would do.
+public struct ImportOutcome: Sendable {
+    public let rows: Int
+    public let inserted: Int
+    public let updated: Int
+    public let dryRun: Bool
+
+    public var unchanged: Int { rows - inserted - updated }
+}

@@ -1,0 +1,80 @@
+import Postgres
+
+/// Persons and the facts recorded about them.
+public enum Persons {
+    /// A resident ID from the command line, checked as SPEC §3 says.
+    public static func parseID(_ text: String, today: Day = .today()) throws -> ResidentID {
+        do {
+            return try ResidentID(text.trimmingWhitespace(), today: today)
+        } catch {
+            throw AppError.badInput(error.explanation(text), code: "BAD_ID")
+        }
+    }
+
+    /// The person's row (with labels resolved by the caller), or NOT_FOUND.
+    public static func find(_ connection: Connection, _ id: ResidentID) throws -> Row {
+        let rows = try Database.mapped {
+            try connection.query("""
+                SELECT p.id, p.id_number, p.name, p.household_id, p.village_code, v.name AS village,
+                       t.name AS township, p.county_code, p.category, p.labour_capacity, p.bank_account, p.phone,
+                       p.birth_date::text
+                FROM person p JOIN region v ON v.code = p.village_code
+                LEFT JOIN region t ON t.code = v.parent_code
+                WHERE p.id_number = $1
+                """, [id.value])
+        }
+        guard let row = rows.first else {
+            throw AppError.notFound(Text(en: "no person with resident ID \(id.masked) is registered: import them with `person import`",
+                                         zh: "未登记身份证号为 \(id.masked) 的人员：请先用 `person import` 导入"))
+        }
+        return row
+    }
+
+    /// Status periods of a person, oldest first.
+    public static func statuses(_ connection: Connection, personID: String) throws -> [Row] {
+        try Database.mapped {
+            try connection.query("""
+                SELECT status, valid_from::text, valid_to::text FROM person_status
+                WHERE person_id = $1 ORDER BY valid_from, status
+                """, [personID])
+        }
+    }
+
+    /// Other members of the person's household, by household ID within the county.
+    public static func household(_ connection: Connection, of person: Row) throws -> [Row] {
+        try Database.mapped {
+            try connection.query("""
+                SELECT id_number, name FROM person
+                WHERE county_code = $1 AND household_id = $2 AND id <> $3 ORDER BY id_number
+                """, [person["county_code"], person["household_id"], person["id"]])
+        }
+    }
+
+    /// Records a status period (`person status ID --set S --from D [--to D]`). The same status
+    /// with the same from-date is replaced (to close a period, give its --to); an overlap with
+    /// another period of the same status is refused.
+    public static func setStatus(_ connection: Connection, id: ResidentID, status text: String, from: Day, to: Day?) throws -> Row {
+        let status = try Vocabulary.load(connection).require(.personStatus, text)
+        if let to, to < from {
+            throw AppError.badInput(Text(en: "--to \(to) is before --from \(from)", zh: "--to \(to) 早于 --from \(from)"))
+        }
+        let person = try find(connection, id)
+        return try Database.mapped {
+            try connection.transaction {
+                try connection.command("DELETE FROM person_status WHERE person_id = $1 AND status = $2 AND valid_from = $3::date",
+                                       [person["id"], status, from.iso])
+                do {
+                    return try connection.query("""
+                        INSERT INTO person_status (county_code, person_id, status, valid_from, valid_to)
+                        VALUES ($1, $2, $3, $4::date, $5::date)
+                        RETURNING status, valid_from::text, valid_to::text
+                        """, [person["county_code"], person["id"], status, from.iso, to?.iso])[0]
+                } catch let error as PostgresError where error.constraintName == "status_no_overlap" {
+                    throw AppError.badInput(Text(
+                        en: "this person already has a '\(status)' period overlapping \(from)…\(to?.iso ?? ""): close or correct that period (same --from) instead",
+                        zh: "该人员已有与 \(from)…\(to?.iso ?? "") 重叠的“\(status)”记录：请以相同的 --from 修改原记录"), code: "STATUS_OVERLAP")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import Postgres
+
+/// Policy values (SPEC §4): pay standards, eligibility and quotas, effective-dated, set at
+/// county level or above. Setting a value again for the same region and date replaces it.
+public enum Policy {
+    /// A policy region must be a province, city or county: never a township or village, so one
+    /// post type pays the same across a county.
+    static func policyRegion(_ connection: Connection, _ text: String) throws -> RegionCode {
+        let region = try Regions.require(connection, text)
+        guard region.level <= .county else {
+            throw AppError.badInput(Text(
+                en: "\(region.value) is a \(region.level): policy is set for a county or a region above it, so every post of one type in a county has the same pay",
+                zh: "\(region.value) 是乡镇或村：政策只能在县级及以上设置，以保证同一县内同类岗位待遇统一"), code: "POLICY_REGION")
+        }
+        return region
+    }
+
+    public static func setPay(_ connection: Connection, region text: String, type: String, monthly: Fen,
+                              socialInsurance: Fen, from: Month) throws -> Row {
+        let region = try policyRegion(connection, text)
+        let type = try Vocabulary.load(connection).require(.postType, type)
+        return try Database.mapped {
+            try connection.query("""
+                INSERT INTO pay_standard (region_code, post_type, effective_from, monthly_fen, social_insurance_fen)
+                VALUES ($1, $2, $3::date, $4, $5)
+                ON CONFLICT (region_code, post_type, effective_from) DO UPDATE
+                  SET monthly_fen = EXCLUDED.monthly_fen, social_insurance_fen = EXCLUDED.social_insurance_fen, recorded_at = now()
+                RETURNING region_code, post_type, effective_from::text, monthly_fen, social_insurance_fen
+                """, [region.value, type, from.firstDay.iso, monthly.value, socialInsurance.value])[0]
+        }
+    }
+
+    public static func setEligibility(_ connection: Connection, region text: String, from: Day, minAge: Int?,
+                                      maxAge: Int?, householdCap: Int?, categories: [String]?) throws -> Row {
+        let region = try policyRegion(connection, text)
+        let vocabulary = try Vocabulary.load(connection)
+        let codes = try categories.map { try $0.map { try vocabulary.require(.personCategory, $0) } }
+        guard minAge != nil || maxAge != nil || householdCap != nil || codes != nil else {
+            throw AppError.badInput(Text(en: "give at least one of --min-age, --max-age, --household-cap, --categories",
+                                         zh: "请至少给出 --min-age、--max-age、--household-cap、--categories 之一"))
+        }
+        return try Database.mapped {
+            try connection.transaction {
+                let row = try connection.query("""
+                    INSERT INTO eligibility_policy AS e (region_code, effective_from, min_age, max_age, household_cap, categories)
+                    VALUES ($1, $2::date, $3::int, $4::int, $5::int, $6::text[])
+                    ON CONFLICT (region_code, effective_from) DO UPDATE SET
+                      min_age = coalesce(EXCLUDED.min_age, e.min_age), max_age = coalesce(EXCLUDED.max_age, e.max_age),
+                      household_cap = coalesce(EXCLUDED.household_cap, e.household_cap),
+                      categories = coalesce(EXCLUDED.categories, e.categories), recorded_at = now()
+                    RETURNING region_code, effective_from::text, min_age, max_age, household_cap, array_to_string(categories, ',') AS categories
+                    """, [region.value, from.iso, minAge, maxAge, householdCap, codes])[0]
+                // The ages in force must stay a real range wherever the values come from.
+                let check = try connection.query("SELECT min_age, max_age FROM eligibility_on($1, $2::date)", [region.value, from.iso])[0]
+                if let low = Int(check["min_age"] ?? ""), let high = Int(check["max_age"] ?? ""), low > high {
+                    throw AppError.badInput(Text(en: "minimum age \(low) would be above maximum age \(high)",
+                                                 zh: "最低年龄 \(low) 将高于最高年龄 \(high)"))
+                }
+                return row
+            }
+        }
+    }
+
+    public static func setQuota(_ connection: Connection, region text: String, year: Int, posts: Int) throws -> Row {
+        let region = try Regions.require(connection, text)
+        guard region.level == .county else {
+            throw AppError.badInput(Text(en: "a quota is set per county: \(region.value) is not a county",
+                                         zh: "岗位总量按县设置：\(region.value) 不是县级区划"), code: "POLICY_REGION")
+        }
+        guard posts >= 0 else { throw AppError.badInput(Text(en: "--posts must be 0 or more", zh: "--posts 不能为负数")) }
+        return try Database.mapped {
+            try connection.query("""
+                INSERT INTO post_quota (county_code, year, posts) VALUES ($1, $2, $3)
+                ON CONFLICT (county_code, year) DO UPDATE SET posts = EXCLUDED.posts, recorded_at = now()
+                RETURNING county_code, year, posts
+                """, [region.value, year, posts])[0]
+        }
+    }
+
+    /// Everything in force for a region on a day: eligibility, a pay standard per post type
+    /// (where one is set) and the county quota of the day's year.
+    public struct InForce: Sendable {
+        public let region: RegionCode
+        public let day: Day
+        public let minAge: Int
+        public let maxAge: Int
+        public let householdCap: Int
+        public let categories: [String]
+        public let pay: [Row]
+        public let quota: Int?
+    }
+
+    public static func show(_ connection: Connection, region text: String, on day: Day) throws -> InForce {
+        let region = try Regions.require(connection, text)
+        return try Database.mapped {
+            let rule = try connection.query("""
+                SELECT min_age, max_age, household_cap, array_to_string(categories, ',') AS categories
+                FROM eligibility_on($1, $2::date)
+                """, [region.value, day.iso])[0]
+            let pay = try connection.query("""
+                SELECT t.code AS post_type, p.monthly_fen, p.social_insurance_fen, p.set_by, p.effective_from::text
+                FROM post_type t CROSS JOIN LATERAL pay_standard_on($1, t.code, $2::date) p ORDER BY t.position
+                """, [region.value, day.iso])
+            let quota = try region.countyCode.flatMap { county in
+                try connection.query("SELECT posts FROM post_quota WHERE county_code = $1 AND year = $2",
+                                     [county + "000000", day.year]).first?.decode("posts", as: Int.self)
+            }
+            return InForce(region: region, day: day, minAge: try rule.decode("min_age"), maxAge: try rule.decode("max_age"),
+                           householdCap: try rule.decode("household_cap"),
+                           categories: (rule["categories"] ?? "").split(separator: ",").map(String.init),
+                           pay: pay, quota: quota)
+        }
+    }
+}

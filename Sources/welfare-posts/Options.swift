@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import Postgres
+import WelfarePosts
+
+/// Options every command takes: where the database is, and how to print.
+struct GlobalOptions: ParsableArguments {
+    @Option(help: "PostgreSQL URL or connection string (else DATABASE_URL, else libpq's PG* variables).")
+    var database: String?
+
+    @Option(help: "Output format: table, csv or json (default: table on a terminal, csv otherwise).")
+    var format: OutputFormat?
+
+    @Option(help: "Language of labels and messages: en or zh.")
+    var lang: Lang = .en
+
+    var output: Output {
+        Output(format: format ?? (isatty(STDOUT_FILENO) == 1 ? .table : .csv), lang: lang)
+    }
+
+    /// A connection to a database that has every migration applied (else exit 3).
+    func connect(requireMigrated: Bool = true) throws -> Connection {
+        let connection = try Database.connect(database, environment: ProcessInfo.processInfo.environment)
+        if requireMigrated { try Database.mapped { try Migrator(connection: connection).requireCurrent() } }
+        return connection
+    }
+}
+
+/// Parsers for the value types of SPEC §3, each failing with a message that says what is expected.
+enum Parse {
+    static func day(_ text: String, _ option: String) throws -> Day {
+        guard let day = Day(iso: text) else {
+            throw AppError.badInput(Text(en: "\(option) '\(text)' is not a date: write YYYY-MM-DD, e.g. 2026-01-31",
+                                         zh: "\(option)“\(text)”不是日期：请写成 YYYY-MM-DD，例如 2026-01-31"), code: "BAD_DATE")
+        }
+        return day
+    }
+
+    static func month(_ text: String, _ option: String) throws -> Month {
+        guard let month = Month(iso: text) else {
+            throw AppError.badInput(Text(en: "\(option) '\(text)' is not a month: write YYYY-MM, e.g. 2026-01",
+                                         zh: "\(option)“\(text)”不是月份：请写成 YYYY-MM，例如 2026-01"), code: "BAD_MONTH")
+        }
+        return month
+    }
+
+    static func yuan(_ text: String, _ option: String) throws -> Fen {
+        guard let fen = Fen(yuan: text) else {
+            throw AppError.badInput(Text(en: "\(option) '\(text)' is not an amount in yuan with at most two decimals, e.g. 800 or 800.50",
+                                         zh: "\(option)“\(text)”不是金额：以元为单位，最多两位小数，例如 800 或 800.50"), code: "BAD_AMOUNT")
+        }
+        return fen
+    }
+
+    static func file(_ path: String) throws -> CSVFile { try CSVFile(path: path) }
+}
+
+/// Money columns print in yuan with two decimals.
+func yuan(_ fen: String?) -> String? {
+    fen.flatMap { Int64($0) }.map { Fen($0).yuanText }
+}

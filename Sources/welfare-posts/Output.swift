@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import WelfarePosts
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, csv, json
+}
+
+extension Lang: ExpressibleByArgument {}
+
+/// A column of a listing: its key (CSV/JSON) and its headers in both languages.
+struct Column {
+    let key: String
+    let title: Text
+
+    init(_ key: String, _ en: String, _ zh: String) {
+        self.key = key
+        self.title = Text(en: en, zh: zh)
+    }
+}
+
+/// Prints listings and changed entities as a table, CSV or JSON (SPEC §9).
+struct Output {
+    let format: OutputFormat
+    let lang: Lang
+
+    /// A listing: one row per item. Missing values print empty (JSON: null).
+    func list(_ columns: [Column], _ rows: [[String?]]) {
+        switch format {
+        case .json:
+            let objects = rows.map { row in
+                "{" + zip(columns, row).map { "\(json($0.key)):\($1.map(json) ?? "null")" }.joined(separator: ",") + "}"
+            }
+            print("[" + objects.joined(separator: ",\n ") + "]")
+        case .csv:
+            print(columns.map { csv(lang == .zh ? $0.title.zh : $0.key) }.joined(separator: ","))
+            for row in rows { print(row.map { csv($0 ?? "") }.joined(separator: ",")) }
+        case .table:
+            let headers = columns.map { $0.title(lang) }
+            let cells = rows.map { $0.map { $0 ?? "" } }
+            let widths = headers.indices.map { index in
+                ([headers[index]] + cells.map { $0[index] }).map(displayWidth).max() ?? 0
+            }
+            func line(_ values: [String]) -> String {
+                zip(values, widths).map { $0 + String(repeating: " ", count: $1 - displayWidth($0)) }
+                    .joined(separator: "  ").trailingSpacesRemoved()
+            }
+            print(line(headers))
+            print(line(widths.map { String(repeating: "-", count: $0) }))
+            cells.forEach { print(line($0)) }
+        }
+    }
+
+    /// One entity that a command changed or shows: key/value lines, or a JSON object.
+    func entity(_ fields: [(Column, String?)]) {
+        switch format {
+        case .json:
+            print("{" + fields.map { "\(json($0.0.key)):\($0.1.map(json) ?? "null")" }.joined(separator: ",") + "}")
+        case .csv:
+            list(fields.map(\.0), [fields.map(\.1)])
+        case .table:
+            let width = fields.map { displayWidth($0.0.title(lang)) }.max() ?? 0
+            for (column, value) in fields {
+                let title = column.title(lang)
+                print(title + String(repeating: " ", count: width - displayWidth(title)) + "  " + (value ?? ""))
+            }
+        }
+    }
+
+    /// A plain sentence (progress, summaries). Suppressed under JSON so output stays parseable.
+    func say(_ text: Text) {
+        if format != .json { print(text(lang)) }
+    }
+
+    private func csv(_ value: String) -> String {
+        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
+        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    private func json(_ value: String) -> String {
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// Terminal columns a string takes: Chinese characters take two.
+func displayWidth(_ text: String) -> Int {
+    text.unicodeScalars.reduce(0) { width, scalar in
+        let v = scalar.value
+        let wide = (0x1100...0x115F).contains(v) || (0x2E80...0xA4CF).contains(v) || (0xAC00...0xD7A3).contains(v)
+            || (0xF900...0xFAFF).contains(v) || (0xFE30...0xFE4F).contains(v) || (0xFF00...0xFF60).contains(v)
+            || (0xFFE0...0xFFE6).contains(v) || (0x20000...0x3FFFD).contains(v)
+        return width + (wide ? 2 : 1)
+    }
+}
+
+extension String {
+    func trailingSpacesRemoved() -> String {
+        var text = self
+        while text.last == " " { text.removeLast() }
+        return text
+    }
+}

@@ -1,0 +1,131 @@
+import ArgumentParser
+import Postgres
+import WelfarePosts
+
+/// What an import did: counts as an entity, so `--format json` gives an object.
+func printImport(_ outcome: ImportOutcome, _ output: Output) {
+    if outcome.dryRun {
+        output.say(Text(en: "dry run: the file is valid; nothing was written", zh: "试运行：文件无误，未写入任何数据"))
+    }
+    output.entity([
+        (Column("rows", "rows", "行数"), String(outcome.rows)),
+        (Column("inserted", outcome.dryRun ? "would insert" : "inserted", outcome.dryRun ? "将新增" : "新增"), String(outcome.inserted)),
+        (Column("updated", outcome.dryRun ? "would update" : "updated", outcome.dryRun ? "将更新" : "更新"), String(outcome.updated)),
+        (Column("unchanged", "unchanged", "未变"), String(outcome.unchanged)),
+        (Column("dry_run", "dry run", "试运行"), outcome.dryRun ? "true" : "false"),
+    ])
+}
+
+struct RegionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "region", abstract: "The statistical division tree.", subcommands: [Import.self, List.self])
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Import regions from CSV (code 区划代码, name 名称).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "CSV file: UTF-8 (with or without BOM) or GBK.") var file: String
+        @Flag(help: "Check the file and report, without writing.") var dryRun = false
+
+        func run() throws {
+            let connection = try global.connect()
+            let outcome = try RegionImport.run(connection, file: try Parse.file(file), dryRun: dryRun)
+            printImport(outcome, global.output)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List regions, all or under one code.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this region and those under it.") var under: String?
+
+        func run() throws {
+            let connection = try global.connect()
+            let rows = try Regions.list(connection, under: under)
+            let levels = ["", "province", "city", "county", "township", "village"]
+            let levelsZh = ["", "省", "市", "县", "乡镇", "村"]
+            global.output.list(
+                [Column("code", "code", "区划代码"), Column("name", "name", "名称"), Column("level", "level", "级别"), Column("parent", "parent", "上级")],
+                rows.map { row in
+                    let level = Int(row["level"] ?? "") ?? 0
+                    return [row["code"], row["name"], global.lang == .zh ? levelsZh[level] : levels[level], row["parent_code"]]
+                })
+        }
+    }
+}
+
+struct PersonCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "person", abstract: "Persons who may be placed in posts.", subcommands: [Import.self, Show.self, Status.self])
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Import or update persons from CSV (upsert by resident ID).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "CSV file: UTF-8 (with or without BOM) or GBK; English or Chinese headers.") var file: String
+        @Flag(help: "Check the file and report, without writing.") var dryRun = false
+
+        func run() throws {
+            let connection = try global.connect()
+            let outcome = try PersonImport.run(connection, file: try Parse.file(file), dryRun: dryRun)
+            printImport(outcome, global.output)
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a person, their household and their statuses.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Resident ID (身份证号).") var id: String
+        @Flag(help: "Show the full resident ID and bank account.") var reveal = false
+
+        func run() throws {
+            let connection = try global.connect()
+            let person = try Persons.find(connection, try Persons.parseID(id))
+            let vocabulary = try Vocabulary.load(connection)
+            let lang = global.lang
+            let idNumber = person["id_number"] ?? ""
+            let shownID = reveal ? idNumber : ((try? ResidentID(idNumber))?.masked ?? idNumber)
+            let output = global.output
+            let statuses = try Persons.statuses(connection, personID: person["id"] ?? "")
+            let members = try Persons.household(connection, of: person)
+            let statusText = statuses.map { row in
+                "\(vocabulary.label(.personStatus, row["status"] ?? "", lang)) \(row["valid_from"] ?? "")…\(row["valid_to"] ?? "")"
+            }.joined(separator: "; ")
+            output.entity([
+                (Column("id_number", "resident ID", "身份证号"), shownID),
+                (Column("name", "name", "姓名"), person["name"]),
+                (Column("birth_date", "birth date", "出生日期"), person["birth_date"]),
+                (Column("household_id", "household", "户编号"), person["household_id"]),
+                (Column("village_code", "village code", "村代码"), person["village_code"]),
+                (Column("village", "village", "村"), person["village"]),
+                (Column("township", "township", "乡镇"), person["township"]),
+                (Column("category", "category", "人员类别"), person["category"].map { vocabulary.label(.personCategory, $0, lang) }),
+                (Column("labour_capacity", "labour capacity", "劳动能力"), person["labour_capacity"].map { vocabulary.label(.labourCapacity, $0, lang) }),
+                (Column("bank_account", "bank account", "银行账号"), person["bank_account"].map { reveal ? $0 : BankAccount.masked($0) }),
+                (Column("phone", "phone", "联系电话"), person["phone"]),
+                (Column("statuses", "statuses", "人员状态"), statusText),
+                (Column("household_members", "household members", "同户成员"), members.map { $0["name"] ?? "" }.joined(separator: ", ")),
+            ])
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a status period (deceased, village-cadre, public-employee, employed, pensioner).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Resident ID (身份证号).") var id: String
+        @Option(help: "Status code or Chinese label.") var set: String
+        @Option(help: "First day the status holds (YYYY-MM-DD).") var from: String
+        @Option(help: "Last day it holds, if it has ended.") var to: String?
+
+        func run() throws {
+            let connection = try global.connect()
+            let row = try Persons.setStatus(connection, id: try Persons.parseID(id), status: set,
+                                            from: try Parse.day(from, "--from"), to: try to.map { try Parse.day($0, "--to") })
+            let vocabulary = try Vocabulary.load(connection)
+            global.output.entity([
+                (Column("status", "status", "状态"), row["status"].map { vocabulary.label(.personStatus, $0, global.lang) }),
+                (Column("from", "from", "起始日期"), row["valid_from"]),
+                (Column("to", "to", "终止日期"), row["valid_to"]),
+            ])
+        }
+    }
+}
