@@ -67,6 +67,7 @@ public final class Connection {
     }
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    @discardableResult
     public func transaction<T>(_ isolation: Isolation = .readCommitted, _ body: () throws -> T) throws -> T {
         try execute("BEGIN ISOLATION LEVEL \(isolation.rawValue)")
         let value: T

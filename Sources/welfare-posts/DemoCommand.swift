@@ -1,2 +1,29 @@
 import ArgumentParser
-struct Demo: ParsableCommand { static let configuration = CommandConfiguration(abstract: "Load a demo county."); func run() throws {} }
+import WelfarePosts
+
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Load a demo county (丰县, Jiangsu) into the connected database and show what it holds.")
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let connection = try global.connect()
+        let loaded = try DemoCounty.load(connection)
+        let output = global.output
+        let vocabulary = try Vocabulary.load(connection)
+        output.say(Text(en: "Demo county 丰县 (320321) loaded: \(loaded.regions.rows) regions, \(loaded.persons.rows) persons.",
+                        zh: "演示县 丰县（320321）已载入：区划 \(loaded.regions.rows) 个，人员 \(loaded.persons.rows) 人。"))
+        output.say(Text(en: "\nRegions:", zh: "\n区划："))
+        let regions = try Regions.list(connection, under: DemoCounty.county)
+        output.list([Column("code", "code", "区划代码"), Column("name", "name", "名称")], regions.map { [$0["code"], $0["name"]] })
+        output.say(Text(en: "\nPersons by township and category:", zh: "\n按乡镇和类别统计的人员："))
+        output.list([Column("township", "township", "乡镇"), Column("category", "category", "人员类别"),
+                     Column("persons", "persons", "人数"), Column("households", "households", "户数")],
+                    try DemoCounty.summary(connection).map { row in
+                        [row["township"], row["category"].map { vocabulary.label(.personCategory, $0, global.lang) }, row["persons"], row["households"]]
+                    })
+        output.say(Text(en: "\nPolicy in force in 丰县 on 2026-03-01:", zh: "\n丰县 2026-03-01 执行的政策："))
+        try PolicyCommand.Show.parse(["--region", DemoCounty.county, "--on", "2026-03-01", "--lang", global.lang.rawValue]
+            + (global.database.map { ["--database", $0] } ?? []) + ["--format", output.format.rawValue]).run()
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+
+/// `person import` through the built binary: what a township administrator sees.
+@Suite("person import")
+struct PersonImportTests {
+    static let header = "id_number,name,household_id,village_code,category,labour_capacity,bank_account,phone"
+    static let good1 = residentID(born: "1970-03-15", sequence: 12)
+    static let good2 = residentID(born: "1985-11-02", sequence: 31)
+    static let goodRows = [
+        "\(good1),王秀英,H001,\(Fixtures.villageA1),poverty-alleviated,weak,6228480312345678,13852160001",
+        "\(good2),李建国,H002,\(Fixtures.villageA2),monitored,half,,",
+    ]
+
+    /// A database with the fixture regions and two persons already imported.
+    func prepared() throws -> (TestDatabase, Connection) {
+        let database = try TestDatabase()
+        let connection = try database.connect()
+        try Fixtures.regions(connection)
+        let file = try temporaryFile(([Self.header] + Self.goodRows).joined(separator: "\n") + "\n")
+        let result = try welfarePosts(["person", "import", file], on: database)
+        #expect(result.status == 0, "\(result.stderr)")
+        return (database, connection)
+    }
+
+    struct BadFile: CustomTestStringConvertible, Sendable {
+        let name: String
+        let text: String
+        /// Each expected problem: the line and the column as the message names them.
+        let places: [String]
+        var testDescription: String { name }
+    }
+
+    static let badFiles: [BadFile] = {
+        let ok = "\(residentID(born: "1990-01-01", sequence: 5)),张三,H010,\(Fixtures.villageA1),low-income,full"
+        let header6 = "id_number,name,household_id,village_code,category,labour_capacity"
+        let wrongCheck: String = {
+            let valid = residentID(born: "1975-06-30", sequence: 44)
+            let last = valid.last!
+            return String(valid.dropLast()) + (last == "1" ? "2" : "1")
+        }()
+        return [
+            BadFile(name: "bad check character",
+                    text: "\(header6)\n\(ok)\n\(wrongCheck),赵四,H011,\(Fixtures.villageA1),low-income,full\n",
+                    places: ["line 3, column 1 (id_number)"]),
+            BadFile(name: "impossible birth date",
+                    text: "\(header6)\n\(residentID(born: "1990-02-30", sequence: 7)),赵四,H011,\(Fixtures.villageA1),low-income,full\n\(ok)\n",
+                    places: ["line 2, column 1 (id_number)"]),
+            BadFile(name: "future birth date",
+                    text: "\(header6)\n\(ok)\n\(residentID(born: "2099-01-01", sequence: 7)),赵四,H011,\(Fixtures.villageA1),low-income,full\n",
+                    places: ["line 3, column 1 (id_number)"]),
+            BadFile(name: "17-character ID",
+                    text: "\(header6)\n\(ok)\n\(String(residentID(born: "1980-01-01", sequence: 9).dropLast())),赵四,H011,\(Fixtures.villageA1),low-income,full\n",
+                    places: ["line 3, column 1 (id_number)"]),
+            BadFile(name: "unknown category",
+                    text: "\(header6)\n\(ok)\n\(residentID(born: "1980-01-01", sequence: 9)),赵四,H011,\(Fixtures.villageA1),rich,full\n",
+                    places: ["line 3, column 5 (category)"]),
+            BadFile(name: "unknown column",
+                    text: "id_number,name,household_id,village_code,category,labour_capacity,shoe_size\n\(ok),42\n",
+                    places: ["line 1, column 7 (shoe_size)"]),
+            BadFile(name: "missing required column",
+                    text: "id_number,name,village_code,category,labour_capacity\n\(residentID(born: "1990-01-01", sequence: 5)),张三,\(Fixtures.villageA1),low-income,full\n",
+                    places: ["line 1: required column household_id"]),
+            BadFile(name: "duplicate id_number within the file",
+                    text: "\(header6)\n\(ok)\n\(residentID(born: "1980-01-01", sequence: 9)),赵四,H011,\(Fixtures.villageA1),low-income,full\n\(ok)\n",
+                    places: ["line 4, column 1 (id_number)"]),
+            BadFile(name: "empty file", text: "", places: ["line 1"]),
+            BadFile(name: "village code that is not a known village",
+                    text: "\(header6)\n\(ok)\n\(residentID(born: "1980-01-01", sequence: 9)),赵四,H011,320321101299,low-income,full\n\(residentID(born: "1981-01-01", sequence: 9)),钱五,H012,\(Fixtures.townshipA),low-income,full\n",
+                    places: ["line 3, column 4 (village_code)", "line 4, column 4 (village_code)"]),
+            BadFile(name: "several bad rows are all reported",
+                    text: "\(header6)\n\(wrongCheck),赵四,H011,\(Fixtures.villageA1),low-income,full\n\(ok)\n\(residentID(born: "1980-01-01", sequence: 9)),,H011,\(Fixtures.villageA1),rich,lazy\n",
+                    places: ["line 2, column 1 (id_number)", "line 4, column 2 (name)", "line 4, column 5 (category)", "line 4, column 6 (labour_capacity)"]),
+        ]
+    }()
+
+    @Test(arguments: badFiles)
+    func badFileIsRefusedWhole(_ bad: BadFile) throws {
+        let (database, connection) = try prepared()
+        let before = try Fixtures.fingerprint(connection)
+        let result = try welfarePosts(["person", "import", try temporaryFile(bad.text)], on: database)
+        #expect(result.status == 2)
+        #expect(result.stderr.hasPrefix("error: [BAD_FILE]"), "\(result.stderr)")
+        for place in bad.places {
+            #expect(result.stderr.contains(place), "expected \(place) in:\n\(result.stderr)")
+        }
+        #expect(try Fixtures.fingerprint(connection) == before)
+    }
+
+    @Test func dryRunWritesNothing() throws {
+        let (database, connection) = try prepared()
+        let before = try Fixtures.fingerprint(connection)
+        let file = try temporaryFile("\(Self.header)\n\(residentID(born: "1990-01-01", sequence: 5)),张三,H010,\(Fixtures.villageA1),low-income,full,,\n")
+        let result = try welfarePosts(["person", "import", file, "--dry-run", "--format", "json"], on: database)
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("\"inserted\":\"1\""))
+        #expect(try Fixtures.fingerprint(connection) == before)
+    }
+
+    @Test func gbkWithChineseHeadersAndLabels() throws {
+        let database = try TestDatabase()
+        let connection = try database.connect()
+        try Fixtures.regions(connection)
+        let id = residentID(born: "1968-08-08", sequence: 88)
+        let text = "人员类别,姓名,身份证号,户编号,村代码,劳动能力\n脱贫人口,孙桂兰,\(id),H100,\(Fixtures.villageB1),弱劳力\n"
+        let result = try welfarePosts(["person", "import", try temporaryFile(try gbk(text))], on: database)
+        #expect(result.status == 0, "\(result.stderr)")
+        let row = try connection.query("SELECT name, category, labour_capacity, household_id, county_code FROM person WHERE id_number = $1", [id])
+        #expect(row.first?["name"] == "孙桂兰")
+        #expect(row.first?["category"] == "poverty-alleviated")
+        #expect(row.first?["labour_capacity"] == "weak")
+        #expect(row.first?["county_code"] == "320321")
+    }
+
+    @Test func utf8WithByteOrderMarkAndReorderedColumnsAndLowerCaseX() throws {
+        let database = try TestDatabase()
+        let connection = try database.connect()
+        try Fixtures.regions(connection)
+        // Find an ID whose check character is X, and write it with a lower-case x.
+        let id = (0..<1000).lazy.map { residentID(born: "1959-12-31", sequence: $0) }.first { $0.hasSuffix("X") }!
+        let text = "labour_capacity,village_code,name,household_id,id_number,category,phone\n半劳力,\(Fixtures.villageA1),周德胜,H200,\(id.lowercased()),监测对象,13900000000\n"
+        let result = try welfarePosts(["person", "import", try temporaryFile([0xEF, 0xBB, 0xBF] + Array(text.utf8))], on: database)
+        #expect(result.status == 0, "\(result.stderr)")
+        let row = try connection.query("SELECT name, category, labour_capacity, phone, birth_date::text FROM person WHERE id_number = $1", [id])
+        #expect(row.first?["name"] == "周德胜")
+        #expect(row.first?["category"] == "monitored")
+        #expect(row.first?["labour_capacity"] == "half")
+        #expect(row.first?["birth_date"] == "1959-12-31")
+    }
+
+    @Test func reimportChangesNothingAndAChangedRowUpdates() throws {
+        let (database, connection) = try prepared()
+        let file = try temporaryFile(([Self.header] + Self.goodRows).joined(separator: "\n") + "\n")
+        let before = try Fixtures.fingerprint(connection)
+        let again = try welfarePosts(["person", "import", file, "--format", "json"], on: database)
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("\"inserted\":\"0\",\"updated\":\"0\",\"unchanged\":\"2\""), "\(again.stdout)")
+        #expect(try Fixtures.fingerprint(connection) == before)
+
+        let changed = Self.goodRows[1].replacingOccurrences(of: "monitored,half", with: "low-income,weak")
+        let update = try welfarePosts(["person", "import", try temporaryFile("\(Self.header)\n\(changed)\n"), "--format", "json"], on: database)
+        #expect(update.stdout.contains("\"updated\":\"1\""), "\(update.stdout)")
+        let row = try connection.query("SELECT category, labour_capacity FROM person WHERE id_number = $1", [Self.good2])
+        #expect(row.first?["category"] == "low-income")
+        #expect(row.first?["labour_capacity"] == "weak")
+        // The bank account of the first person, left out of that file's rows, is kept.
+        let kept = try connection.query("SELECT bank_account FROM person WHERE id_number = $1", [Self.good1])
+        #expect(kept.first?["bank_account"] == "6228480312345678")
+    }
+
+    @Test func unmigratedDatabaseExits3() throws {
+        let database = try TestDatabase()
+        let connection = try database.connect()
+        try connection.execute("DELETE FROM schema_migration WHERE name = '0002_policy'")
+        let result = try welfarePosts(["person", "show", Self.good1], on: database)
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("[NOT_MIGRATED]"))
+        #expect(result.stderr.contains("db migrate"))
+    }
+
+    @Test func unreachableServerExits3() throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATABASE_URL"] = "host=/nonexistent-wp-socket-folder user=nobody dbname=none"
+        let result = try runProcess(productsFolder.appendingPathComponent("welfare-posts").path, ["region", "list"], environment: environment)
+        #expect(result.status == 3)
+        #expect(result.stderr.hasPrefix("error: [DATABASE_UNREACHABLE]"))
+    }
+}
