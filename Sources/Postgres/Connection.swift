@@ -168,7 +168,14 @@ public final class Connection {
             if buffer.count >= 1 << 16 { try flush() }
         }
 
-        public func write(bytes: some Sequence<UInt8>) throws {
+        /// One byte, such as a tab or a line break. Concrete, not generic: a generic called
+        /// from another module runs unspecialised, and imports call this millions of times.
+        public func write(byte: UInt8) throws {
+            buffer.append(byte)
+            if buffer.count >= 1 << 16 { try flush() }
+        }
+
+        public func write(bytes: [UInt8]) throws {
             buffer.append(contentsOf: bytes)
             if buffer.count >= 1 << 16 { try flush() }
         }

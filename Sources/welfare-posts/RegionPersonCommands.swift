@@ -84,7 +84,7 @@ struct PersonCommand: ParsableCommand {
             let idNumber = person["id_number"] ?? ""
             let shownID = reveal ? idNumber : ((try? ResidentID(idNumber))?.masked ?? idNumber)
             let output = global.output
-            let statuses = try Persons.statuses(connection, personID: person["id"] ?? "")
+            let statuses = try Persons.statuses(connection, id: idNumber)
             let members = try Persons.household(connection, of: person)
             let statusText = statuses.map { row in
                 "\(vocabulary.label(.personStatus, row["status"] ?? "", lang)) \(row["valid_from"] ?? "")…\(row["valid_to"] ?? "")"

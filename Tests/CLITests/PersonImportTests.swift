@@ -123,7 +123,7 @@ struct PersonImportTests {
         let text = "labour_capacity,village_code,name,household_id,id_number,category,phone\n半劳力,\(Fixtures.villageA1),周德胜,H200,\(id.lowercased()),监测对象,13900000000\n"
         let result = try welfarePosts(["person", "import", try temporaryFile([0xEF, 0xBB, 0xBF] + Array(text.utf8))], on: database)
         #expect(result.status == 0, "\(result.stderr)")
-        let row = try connection.query("SELECT name, category, labour_capacity, phone, birth_date::text FROM person WHERE id_number = $1", [id])
+        let row = try connection.query("SELECT name, category, labour_capacity, phone, resident_birth_date(id_number)::text AS birth_date FROM person WHERE id_number = $1", [id])
         #expect(row.first?["name"] == "周德胜")
         #expect(row.first?["category"] == "monitored")
         #expect(row.first?["labour_capacity"] == "half")

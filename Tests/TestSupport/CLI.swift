@@ -70,7 +70,7 @@ public enum Fixtures {
     /// A fingerprint of every person and status row, to prove a refused command changed nothing.
     public static func fingerprint(_ connection: Connection) throws -> String {
         try connection.query("""
-            SELECT (SELECT count(*) || ':' || coalesce(md5(string_agg(p::text, '|' ORDER BY id)), '') FROM person p) || '/' ||
+            SELECT (SELECT count(*) || ':' || coalesce(md5(string_agg(p::text, '|' ORDER BY id_number)), '') FROM person p) || '/' ||
                    (SELECT count(*) || ':' || coalesce(md5(string_agg(s::text, '|' ORDER BY id)), '') FROM person_status s) || '/' ||
                    (SELECT count(*) || ':' || coalesce(md5(string_agg(r::text, '|' ORDER BY code)), '') FROM region r) AS f
             """)[0]["f"] ?? ""

@@ -17,11 +17,14 @@ public struct CSVFile {
         }
         defer { fclose(file) }
         var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var chunk = [UInt8](repeating: 0, count: 1 << 22)
+        fseek(file, 0, SEEK_END)
+        data.reserveCapacity(max(0, ftell(file)))
+        rewind(file)
         while true {
             let count = fread(&chunk, 1, chunk.count, file)
             if count == 0 { break }
-            data.append(contentsOf: chunk[0..<count])
+            chunk.withUnsafeBufferPointer { data.append(contentsOf: $0[0..<count]) }
         }
         try self.init(data: data)
     }
@@ -221,6 +224,12 @@ extension String {
     /// Without leading and trailing spaces, tabs and line breaks (including the full-width space
     /// Chinese input methods type).
     func trimmingWhitespace() -> String {
+        // Fast path: nothing to trim when neither end is a space, tab, line break or U+3000.
+        if let first = utf8.first, let last = utf8.last,
+           first != 0x20, first != 0x09, first != 0x0A, first != 0x0D, first != 0xE3,
+           last != 0x20, last != 0x09, last != 0x0A, last != 0x0D, last != 0x80 {
+            return self
+        }
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\u{3000}" }
         guard let first = firstIndex(where: { !isSpace($0) }) else { return "" }
         let last = lastIndex(where: { !isSpace($0) })!

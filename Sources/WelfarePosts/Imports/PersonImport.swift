@@ -35,46 +35,47 @@ public enum PersonImport {
                          zh: "\(row["code"] ?? "") 不是已登记的村：请先用 `region import` 导入区划")
                 }
                 try staging.requireNoProblems()
+                let keep = [staging.header.position["bank_account"] == nil, staging.header.position["phone"] == nil]
                 if dryRun {
                     let counts = try connection.query("""
-                        SELECT count(*) FILTER (WHERE p.id IS NULL) AS inserted,
-                               count(*) FILTER (WHERE p.id IS NOT NULL AND (p.name, p.household_id, p.village_code, p.category,
-                                 p.labour_capacity, p.bank_account, p.phone) IS DISTINCT FROM (s.name, s.household_id,
-                                 s.village_code, s.category, s.labour_capacity,
-                                 CASE WHEN $1 THEN s.bank_account ELSE p.bank_account END,
-                                 CASE WHEN $2 THEN s.phone ELSE p.phone END)) AS updated
+                        SELECT count(*) FILTER (WHERE p.id_number IS NULL) AS inserted,
+                               count(*) FILTER (WHERE p.id_number IS NOT NULL AND \(changed)) AS updated
                         FROM person_stage s LEFT JOIN person p ON p.id_number = s.id_number
-                        """, [staging.header.position["bank_account"] != nil, staging.header.position["phone"] != nil])
+                        """, keep)
                     return ImportOutcome(rows: staging.rowCount, inserted: try counts[0].decode("inserted"),
                                          updated: try counts[0].decode("updated"), dryRun: true)
                 }
-                // An optional column left out of the file keeps what is stored; an empty cell clears it.
-                let counts = try connection.query("""
-                    WITH merged AS (
-                      INSERT INTO person AS p (county_code, id_number, name, household_id, village_code, category,
-                                               labour_capacity, bank_account, phone)
-                      SELECT left(village_code, 6), id_number, name, household_id, village_code, category,
-                             labour_capacity, bank_account, phone
-                      FROM person_stage
-                      ON CONFLICT (id_number) DO UPDATE SET
-                        county_code = EXCLUDED.county_code, name = EXCLUDED.name, household_id = EXCLUDED.household_id,
-                        village_code = EXCLUDED.village_code, category = EXCLUDED.category,
-                        labour_capacity = EXCLUDED.labour_capacity,
-                        bank_account = CASE WHEN $1 THEN EXCLUDED.bank_account ELSE p.bank_account END,
-                        phone = CASE WHEN $2 THEN EXCLUDED.phone ELSE p.phone END,
-                        updated_at = now()
-                      WHERE (p.name, p.household_id, p.village_code, p.category, p.labour_capacity, p.bank_account, p.phone)
-                        IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.household_id, EXCLUDED.village_code, EXCLUDED.category,
-                          EXCLUDED.labour_capacity, CASE WHEN $1 THEN EXCLUDED.bank_account ELSE p.bank_account END,
-                          CASE WHEN $2 THEN EXCLUDED.phone ELSE p.phone END)
-                      RETURNING (xmax = 0) AS inserted)
-                    SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM merged
-                    """, [staging.header.position["bank_account"] != nil, staging.header.position["phone"] != nil])
-                return ImportOutcome(rows: staging.rowCount, inserted: try counts[0].decode("inserted"),
-                                     updated: try counts[0].decode("updated"), dryRun: false)
+                // Imports run one at a time, so the new/changed split below cannot race another
+                // import; hires and other writers of other tables are not held up.
+                try connection.execute("LOCK TABLE person IN SHARE ROW EXCLUSIVE MODE")
+                // Only rows that differ are written: re-importing a file changes nothing.
+                let updated = try connection.command("""
+                    UPDATE person p SET county_code = left(s.village_code, 6), name = s.name, household_id = s.household_id,
+                      village_code = s.village_code, category = s.category, labour_capacity = s.labour_capacity,
+                      bank_account = CASE WHEN $1 THEN p.bank_account ELSE s.bank_account END,
+                      phone = CASE WHEN $2 THEN p.phone ELSE s.phone END, updated_at = now()
+                    FROM person_stage s WHERE p.id_number = s.id_number AND \(changed)
+                    """, keep)
+                let inserted = try connection.command("""
+                    INSERT INTO person (county_code, id_number, name, household_id, village_code, category,
+                                        labour_capacity, bank_account, phone)
+                    SELECT left(s.village_code, 6), s.id_number, s.name, s.household_id, s.village_code, s.category,
+                           s.labour_capacity, s.bank_account, s.phone
+                    FROM person_stage s WHERE NOT EXISTS (SELECT 1 FROM person p WHERE p.id_number = s.id_number)
+                    """)
+                return ImportOutcome(rows: staging.rowCount, inserted: inserted, updated: updated, dryRun: false)
             }
         }
     }
+
+    /// True when staged row `s` differs from stored person `p`. An optional column left out of
+    /// the file ($1: no bank_account column, $2: no phone column) keeps what is stored; an empty
+    /// cell clears it.
+    static let changed = """
+        (p.name, p.household_id, p.village_code, p.category, p.labour_capacity, p.bank_account, p.phone)
+          IS DISTINCT FROM (s.name, s.household_id, s.village_code, s.category, s.labour_capacity,
+            CASE WHEN $1 THEN p.bank_account ELSE s.bank_account END, CASE WHEN $2 THEN p.phone ELSE s.phone END)
+        """
 
     /// Checks one row's values; returns them normalised (codes, upper-case X, 12-digit village).
     static func clean(_ row: inout ImportRow, vocabulary: Vocabulary, today: Day) -> [String?]? {
@@ -108,7 +109,7 @@ public enum PersonImport {
             row.problem("bank_account", BankAccount.problem(account))
         }
         let phone = row.value("phone")
-        if let phone, phone.count > 20 || !phone.allSatisfy({ $0.isASCII && ($0.isNumber || "+- ".contains($0)) }) {
+        if let phone, phone.utf8.count > 20 || !phone.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2B || $0 == 0x2D || $0 == 0x20 }) {
             row.problem("phone", Text(en: "'\(phone)' is not a phone number", zh: "“\(phone)”不是有效的电话号码"))
         }
         guard row.problems.isEmpty, let id, let name, let household, let village, let category, let capacity else { return nil }

@@ -67,13 +67,12 @@ public struct Staging {
                     problems += row.problems
                     return
                 }
-                var text = String(record.line)
+                try writer.write(String(record.line))
                 for value in values {
-                    text += "\t"
-                    text += value.map(Staging.copyEscaped) ?? "\\N"
+                    try writer.write(byte: UInt8(ascii: "\t"))
+                    try writer.write(value.map(Staging.copyEscaped) ?? "\\N")
                 }
-                text += "\n"
-                try writer.write(text)
+                try writer.write(byte: UInt8(ascii: "\n"))
             }
         }
         guard let header else {

@@ -15,9 +15,9 @@ public enum Persons {
     public static func find(_ connection: Connection, _ id: ResidentID) throws -> Row {
         let rows = try Database.mapped {
             try connection.query("""
-                SELECT p.id, p.id_number, p.name, p.household_id, p.village_code, v.name AS village,
+                SELECT p.id_number, p.name, p.household_id, p.village_code, v.name AS village,
                        t.name AS township, p.county_code, p.category, p.labour_capacity, p.bank_account, p.phone,
-                       p.birth_date::text
+                       resident_birth_date(p.id_number)::text AS birth_date
                 FROM person p JOIN region v ON v.code = p.village_code
                 LEFT JOIN region t ON t.code = v.parent_code
                 WHERE p.id_number = $1
@@ -31,12 +31,12 @@ public enum Persons {
     }
 
     /// Status periods of a person, oldest first.
-    public static func statuses(_ connection: Connection, personID: String) throws -> [Row] {
+    public static func statuses(_ connection: Connection, id: String) throws -> [Row] {
         try Database.mapped {
             try connection.query("""
                 SELECT status, valid_from::text, valid_to::text FROM person_status
-                WHERE person_id = $1 ORDER BY valid_from, status
-                """, [personID])
+                WHERE id_number = $1 ORDER BY valid_from, status
+                """, [id])
         }
     }
 
@@ -45,8 +45,8 @@ public enum Persons {
         try Database.mapped {
             try connection.query("""
                 SELECT id_number, name FROM person
-                WHERE county_code = $1 AND household_id = $2 AND id <> $3 ORDER BY id_number
-                """, [person["county_code"], person["household_id"], person["id"]])
+                WHERE county_code = $1 AND household_id = $2 AND id_number <> $3 ORDER BY id_number
+                """, [person["county_code"], person["household_id"], person["id_number"]])
         }
     }
 
@@ -61,14 +61,14 @@ public enum Persons {
         let person = try find(connection, id)
         return try Database.mapped {
             try connection.transaction {
-                try connection.command("DELETE FROM person_status WHERE person_id = $1 AND status = $2 AND valid_from = $3::date",
-                                       [person["id"], status, from.iso])
+                try connection.command("DELETE FROM person_status WHERE id_number = $1 AND status = $2 AND valid_from = $3::date",
+                                       [person["id_number"], status, from.iso])
                 do {
                     return try connection.query("""
-                        INSERT INTO person_status (county_code, person_id, status, valid_from, valid_to)
+                        INSERT INTO person_status (county_code, id_number, status, valid_from, valid_to)
                         VALUES ($1, $2, $3, $4::date, $5::date)
                         RETURNING status, valid_from::text, valid_to::text
-                        """, [person["county_code"], person["id"], status, from.iso, to?.iso])[0]
+                        """, [person["county_code"], person["id_number"], status, from.iso, to?.iso])[0]
                 } catch let error as PostgresError where error.constraintName == "status_no_overlap" {
                     throw AppError.badInput(Text(
                         en: "this person already has a '\(status)' period overlapping \(from)…\(to?.iso ?? ""): close or correct that period (same --from) instead",

@@ -18,19 +18,28 @@ public struct ResidentID: Sendable, Hashable, CustomStringConvertible {
 
     /// Validates `text` as-is (no trimming: the caller decides what input cleanup is allowed).
     public init(_ text: String, today: Day = .today()) throws(ResidentIDProblem) {
-        let chars = Array(text)
-        guard chars.count == 18 else { throw .wrongLength(chars.count) }
-        let first17 = String(chars[0..<17])
-        guard let expected = ResidentID.checkCharacter(for: first17) else { throw .notDigits }
-        let last: Character = chars[17] == "x" ? "X" : chars[17]
-        guard last == "X" || last.asciiValue.map({ (0x30...0x39).contains($0) }) == true else { throw .notDigits }
-        guard last == expected else { throw .badCheckCharacter(expected: expected) }
-        guard let birth = ResidentID.birthDate(of: first17) else { throw .impossibleBirthDate }
+        // Bytes, not Characters: imports check a million of these.
+        var bytes = Array(text.utf8)
+        guard bytes.count == 18 else {
+            let count = text.count
+            throw count == 18 ? .notDigits : .wrongLength(count)
+        }
+        var sum = 0
+        for index in 0..<17 {
+            let digit = bytes[index] &- 0x30
+            guard digit < 10 else { throw .notDigits }
+            sum += Int(digit) * ResidentID.weights[index]
+        }
+        if bytes[17] == UInt8(ascii: "x") { bytes[17] = UInt8(ascii: "X") }
+        guard bytes[17] == UInt8(ascii: "X") || bytes[17] &- 0x30 < 10 else { throw .notDigits }
+        let expected = ResidentID.checkTable[sum % 11]
+        guard bytes[17] == expected.asciiValue else { throw .badCheckCharacter(expected: expected) }
+        func number(_ range: Range<Int>) -> Int { range.reduce(0) { $0 * 10 + Int(bytes[$1] - 0x30) } }
+        guard let birth = Day(year: number(6..<10), month: number(10..<12), day: number(12..<14)) else { throw .impossibleBirthDate }
         guard birth <= today else { throw .futureBirthDate }
-        value = first17 + String(last)
+        value = String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Check character for 17 ASCII digits; nil if the input is not exactly that.
     public static func checkCharacter(for first17: String) -> Character? {
         let b = Array(first17.utf8)
         guard b.count == 17, b.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }

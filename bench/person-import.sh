@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Times `welfare-posts person import` of N generated persons (default 1,000,000) against a bare
+# COPY of the same file into an unconstrained table (the practical limit), and prints both and
+# the ratio. Runs on a throw-away cluster; needs the release build (it builds it).
+# Usage: bench/person-import.sh [N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-1000000}
+swift build -c release --product welfare-posts >/dev/null
+bin=$(swift build -c release --show-bin-path)/welfare-posts
+data=bench/data; mkdir -p "$data"
+[[ -f $data/persons-$n.csv ]] || python3 bench/generate.py persons "$n" "$data/regions.csv" "$data/persons-$n.csv"
+base=$(bash deploy/throwaway-cluster.sh $$)
+psql "$base" -qc "CREATE DATABASE bench"
+url=${base/dbname=postgres/dbname=bench}
+"$bin" db migrate --database "$url" >/dev/null
+"$bin" region import "$data/regions.csv" --database "$url" >/dev/null
+psql "$url" -qc "CREATE TABLE bare (id_number text, name text, household_id text, village_code text, category text, labour_capacity text, bank_account text, phone text)"
+seconds() { local s; s=$(date +%s.%N); "$@" >/dev/null; echo "$(date +%s.%N) - $s" | bc; }
+bare=$(seconds psql "$url" -qc "\\copy bare FROM '$data/persons-$n.csv' WITH (FORMAT csv, HEADER true)")
+import=$(seconds "$bin" person import "$data/persons-$n.csv" --database "$url")
+again=$(seconds "$bin" person import "$data/persons-$n.csv" --database "$url")
+rows=$(psql "$url" -tAc "SELECT count(*) FROM person")
+printf 'persons: %s rows (%s in the table)\n' "$n" "$rows"
+printf 'bare COPY into a table without constraints:%6.2f s\n' "$bare"
+printf 'person import (new persons):           %6.2f s  (%.1fx)\n' "$import" "$(echo "$import / $bare" | bc -l)"
+printf 'person import again (nothing changes): %6.2f s  (%.1fx)\n' "$again" "$(echo "$again / $bare" | bc -l)"
