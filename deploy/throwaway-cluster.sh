@@ -26,7 +26,7 @@ fi
   start >/dev/null </dev/null || { cat "$dir/server.log" >&2; exit 1; }
 # The watchdog.
 (
-  while kill -0 "$watch_pid" 2>/dev/null; do sleep 1; done
+  while [[ -d /proc/$watch_pid ]]; do sleep 1; done
   "${as_server[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$dir"
 ) </dev/null >/dev/null 2>&1 &
