@@ -51,11 +51,27 @@ struct Output {
         }
     }
 
+    /// A list that belongs to an entity (a person's placements): a nested array under JSON,
+    /// a titled listing after the entity otherwise.
+    struct Section {
+        let key: String
+        let title: Text
+        let columns: [Column]
+        let rows: [[String?]]
+    }
+
     /// One entity that a command changed or shows: key/value lines, or a JSON object.
-    func entity(_ fields: [(Column, String?)]) {
+    func entity(_ fields: [(Column, String?)], sections: [Section] = []) {
         switch format {
         case .json:
-            print("{" + fields.map { "\(json($0.0.key)):\($0.1.map(json) ?? "null")" }.joined(separator: ",") + "}")
+            let scalars = fields.map { "\(json($0.0.key)):\($0.1.map(json) ?? "null")" }
+            let lists = sections.map { section in
+                json(section.key) + ":[" + section.rows.map { row in
+                    "{" + zip(section.columns, row).map { "\(json($0.key)):\($1.map(json) ?? "null")" }.joined(separator: ",") + "}"
+                }.joined(separator: ",") + "]"
+            }
+            print("{" + (scalars + lists).joined(separator: ",") + "}")
+            return
         case .csv:
             list(fields.map(\.0), [fields.map(\.1)])
         case .table:
@@ -64,6 +80,10 @@ struct Output {
                 let title = column.title(lang)
                 print(title + String(repeating: " ", count: width - displayWidth(title)) + "  " + (value ?? ""))
             }
+        }
+        for section in sections {
+            print("\n" + section.title(lang) + ":")
+            list(section.columns, section.rows)
         }
     }
 

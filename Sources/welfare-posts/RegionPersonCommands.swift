@@ -103,6 +103,20 @@ struct PersonCommand: ParsableCommand {
                 (Column("phone", "phone", "联系电话"), person["phone"]),
                 (Column("statuses", "statuses", "人员状态"), statusText),
                 (Column("household_members", "household members", "同户成员"), members.map { $0["name"] ?? "" }.joined(separator: ", ")),
+            ], sections: [
+                Output.Section(key: "placements", title: Text(en: "Placements and contracts", zh: "聘用与合同"), columns: [
+                    Column("post_id", "post", "岗位编号"), Column("region", "region", "区划"), Column("start_on", "from", "上岗日期"),
+                    Column("exit_on", "exit", "退岗日期"), Column("exit_reason", "reason", "退岗原因"), Column("contracts", "contracts", "合同"),
+                ], rows: try Persons.placements(connection, id: idNumber).map { row in
+                    [row["post_id"], row["region_name"], row["start_on"], row["exit_on"],
+                     row["exit_reason"].map { vocabulary.label(.exitReason, $0, lang) }, row["contracts"]]
+                }),
+                Output.Section(key: "insurance", title: Text(en: "Accident insurance", zh: "意外伤害保险"), columns: [
+                    Column("insurer", "insurer", "保险公司"), Column("policy_number", "policy", "保单号"),
+                    Column("from", "from", "起保日期"), Column("to", "to", "终保日期"), Column("premium", "premium", "保费"),
+                ], rows: try Insurance.policies(connection, person: idNumber).map { row in
+                    [row["insurer"], row["policy_number"], row["valid_from"], row["valid_to"], yuan(row["premium_fen"])]
+                }),
             ])
         }
     }

@@ -79,14 +79,7 @@ public enum PersonImport {
 
     /// Checks one row's values; returns them normalised (codes, upper-case X, 12-digit village).
     static func clean(_ row: inout ImportRow, vocabulary: Vocabulary, today: Day) -> [String?]? {
-        var id: String?
-        if let text = row.required("id_number", "身份证号") {
-            do {
-                id = try ResidentID(text, today: today).value
-            } catch {
-                row.problem("id_number", error.explanation(text))
-            }
-        }
+        let id = row.residentID(today: today)
         let name = row.required("name", "姓名")
         let household = row.required("household_id", "户编号")
         var village: String?

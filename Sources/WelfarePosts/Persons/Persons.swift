@@ -23,11 +23,13 @@ public enum Persons {
                 WHERE p.id_number = $1
                 """, [id.value])
         }
-        guard let row = rows.first else {
-            throw AppError.notFound(Text(en: "no person with resident ID \(id.masked) is registered: import them with `person import`",
-                                         zh: "未登记身份证号为 \(id.masked) 的人员：请先用 `person import` 导入"))
-        }
+        guard let row = rows.first else { throw notRegistered(id) }
         return row
+    }
+
+    static func notRegistered(_ id: ResidentID) -> AppError {
+        AppError.notFound(Text(en: "no person with resident ID \(id.masked) is registered: import them with `person import`",
+                               zh: "未登记身份证号为 \(id.masked) 的人员：请先用 `person import` 导入"))
     }
 
     /// Status periods of a person, oldest first.
@@ -36,6 +38,19 @@ public enum Persons {
             try connection.query("""
                 SELECT status, valid_from::text, valid_to::text FROM person_status
                 WHERE id_number = $1 ORDER BY valid_from, status
+                """, [id])
+        }
+    }
+
+    /// The person's placements, oldest first, each with its contracts as `kind start…end; …`.
+    public static func placements(_ connection: Connection, id: String) throws -> [Row] {
+        try Database.mapped {
+            try connection.query("""
+                SELECT pl.post_id, r.name AS region_name, pl.start_on::text, pl.exit_on::text, pl.exit_reason,
+                       (SELECT string_agg(c.kind || ' ' || c.start_on || '…' || c.end_on, '; ' ORDER BY c.start_on)
+                        FROM contract c WHERE c.placement_id = pl.id) AS contracts
+                FROM placement pl JOIN post p ON p.id = pl.post_id JOIN region r ON r.code = p.region_code
+                WHERE pl.id_number = $1 ORDER BY pl.start_on
                 """, [id])
         }
     }

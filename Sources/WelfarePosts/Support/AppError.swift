@@ -9,6 +9,27 @@ public enum RuleCode: String, Sendable, CaseIterable {
     case insurance = "INSURANCE", payStandard = "PAY_STANDARD", quota = "QUOTA"
     case payrollLocked = "PAYROLL_LOCKED"
 
+    /// What a refusal says when the database's constraint of the same name caught the breach
+    /// (another writer got there first, or a client other than this tool wrote the row).
+    var whenConstraintBroken: Text? {
+        switch self {
+        case .onePostPerPerson:
+            Text(en: "this person is already in a post on these days: record their exit from it first",
+                 zh: "该人员在此期间已在其他岗位任职：请先办理退岗")
+        case .oneHolderPerPost:
+            Text(en: "this post is already held on these days: exit the holder first or choose another post",
+                 zh: "该岗位在此期间已有人在岗：请先为在岗人员办理退岗或另选岗位")
+        case .contractTerm:
+            Text(en: "a contract must end on or after its start and before the start's next anniversary (每次签订期限不超过1年)",
+                 zh: "合同终止日期不得早于起始日期，且须早于起始日期的下一个周年日（每次签订期限不超过1年）")
+        case .payrollLocked:
+            Text(en: "this month's payroll has been approved and can never change: corrections go into a later month's adjustment lines",
+                 zh: "该月工资表已审核锁定，不能更改：更正将在以后月份的补扣发中体现")
+        default:
+            nil
+        }
+    }
+
     /// 依据: the clause of the policy documents this rule enforces.
     public var basis: String {
         switch self {
@@ -109,6 +130,13 @@ public struct AppError: Error, Sendable {
         return lines.joined(separator: "\n")
     }
 
+    /// Constraints that keep §5's structure without a rule code of their own.
+    static let otherConstraints: [String: (String, Text)] = [
+        "contract_overlap": ("CONTRACT_OVERLAP", Text(en: "contracts of one placement cannot overlap", zh: "同一聘用的合同期限不能重叠")),
+        "contract_within_placement": ("CONTRACT_OVERLAP", Text(en: "a contract cannot start before its placement", zh: "合同不能早于上岗日期开始")),
+        "exit_after_start": ("EXIT_BEFORE_START", Text(en: "an exit cannot be dated before the placement's start", zh: "退岗日期不能早于上岗日期")),
+    ]
+
     /// Turns a database error into what the user should read. Constraint names are rule codes
     /// in lower case (`one_post_per_person`), so a constraint broken by a concurrent writer
     /// still reads as the rule it keeps.
@@ -120,8 +148,12 @@ public struct AppError: Error, Sendable {
             return
         }
         if let name = error.constraintName, let rule = RuleCode(rawValue: name.uppercased()) {
-            self.init(rule: rule, Text(en: "refused by rule \(rule.rawValue): \(error.message)",
-                                       zh: "违反规则 \(rule.rawValue)：\(error.message)"))
+            self.init(rule: rule, rule.whenConstraintBroken ?? Text(en: "refused by rule \(rule.rawValue): \(error.message)",
+                                                                    zh: "违反规则 \(rule.rawValue)：\(error.message)"))
+            return
+        }
+        if let name = error.constraintName, let (code, text) = AppError.otherConstraints[name] {
+            self.init(.rule, code: code, text)
             return
         }
         if error.isRaised, let rule = RuleCode(rawValue: error.detail ?? "") {
