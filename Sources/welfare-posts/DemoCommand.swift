@@ -22,6 +22,13 @@ struct Demo: ParsableCommand {
                     try DemoCounty.summary(connection).map { row in
                         [row["township"], row["category"].map { vocabulary.label(.personCategory, $0, global.lang) }, row["persons"], row["households"]]
                     })
+        output.say(Text(en: "\nThe lifecycle, 2026:", zh: "\n岗位全流程（2026年）："))
+        let steps = try DemoLifecycle.walk(connection)
+        output.list([Column("step", "step", "步骤"), Column("refused", "refused by", "违反规则"), Column("outcome", "outcome", "结果")],
+                     steps.map { [$0.action(global.lang), $0.refusal, $0.outcome(global.lang)] })
+        output.say(Text(en: "\nPosts on 2026-06-15:", zh: "\n2026-06-15 的岗位："))
+        try PostCommand.List.parse(["--region", DemoCounty.county, "--on", "2026-06-15", "--lang", global.lang.rawValue]
+            + (global.database.map { ["--database", $0] } ?? []) + ["--format", output.format.rawValue]).run()
         output.say(Text(en: "\nPolicy in force in 丰县 on 2026-03-01:", zh: "\n丰县 2026-03-01 执行的政策："))
         try PolicyCommand.Show.parse(["--region", DemoCounty.county, "--on", "2026-03-01", "--lang", global.lang.rawValue]
             + (global.database.map { ["--database", $0] } ?? []) + ["--format", output.format.rawValue]).run()

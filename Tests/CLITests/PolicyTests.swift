@@ -186,8 +186,18 @@ struct FoundationCommandTests {
         #expect(try connection.query("SELECT count(*) AS n FROM person")[0]["n"] == "36")
         #expect(try connection.query("SELECT count(DISTINCT category) AS n FROM person")[0]["n"] == "4")
         #expect(try connection.query("SELECT count(*) AS n FROM (SELECT household_id FROM person GROUP BY 1 HAVING count(*) > 1) h")[0]["n"] != "0")
+        // The walk: posts approved, people hired, one renewal, one exit, and each rule refusing.
+        #expect(try connection.query("SELECT count(*) AS n FROM post WHERE state = 'approved'")[0]["n"] == "8")
+        #expect(try connection.query("SELECT count(*) AS n FROM placement")[0]["n"] == "7")
+        #expect(try connection.query("SELECT count(*) AS n FROM placement WHERE exit_reason = 'employed-elsewhere'")[0]["n"] == "1")
+        #expect(try connection.query("SELECT count(*) AS n FROM contract")[0]["n"] == "8")
+        for code in ["CONTRACT_TERM", "AGE", "HOUSEHOLD_CAP", "CATEGORY", "LABOUR_CAPACITY", "EXCLUDED_STATUS", "INSURANCE",
+                     "POST_NOT_OPEN", "ONE_POST_PER_PERSON", "PAY_STANDARD", "QUOTA"] {
+            #expect(first.stdout.contains(code), "the demo shows no \(code) refusal")
+        }
         let second = try welfarePosts(["demo"], on: database)
         #expect(second.status == 0, "\(second.stderr)")
         #expect(try connection.query("SELECT count(*) AS n FROM person")[0]["n"] == "36")
+        #expect(try connection.query("SELECT count(*) AS n FROM placement")[0]["n"] == "7")
     }
 }

@@ -39,8 +39,10 @@ public enum DemoCounty {
             let name = surnames[index % surnames.count] + givenNames[(index * 3) % givenNames.count]
             let account = "62284803" + String(1_000_000_000 + index * 7919)
             let phone = "1385216" + String(1000 + index)
+            // Every eleventh person cannot work (无劳动能力): the rules must keep them out of posts.
+            let capacity = index % 11 == 10 ? "无劳动能力" : capacities[index % capacities.count]
             lines.append([id, name, household, village, categories[index % categories.count],
-                          capacities[index % capacities.count], account, phone].joined(separator: ","))
+                          capacity, account, phone].joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -76,8 +78,13 @@ public enum DemoCounty {
         _ = try Policy.setQuota(connection, region: county, year: 2027, posts: 120)
         let persons = try PersonImport.run(connection, file: try CSVFile(data: Array(personsCSV().utf8)), dryRun: false)
         // A village cadre, a pensioner and someone who found a steady job: the rules must see them.
-        let ids = try connection.query("SELECT id_number FROM person WHERE county_code = '320321' ORDER BY id_number LIMIT 3")
-            .compactMap { $0["id_number"] }
+        // Given to people who are otherwise eligible, so the status alone keeps them out.
+        let ids = try connection.query("""
+            SELECT id_number FROM person WHERE county_code = '320321' AND labour_capacity <> 'none'
+              AND category IN ('poverty-alleviated', 'monitored', 'low-income')
+              AND age_on(resident_birth_date(id_number), '2026-01-01') BETWEEN 16 AND 60
+            ORDER BY id_number DESC LIMIT 3
+            """).compactMap { $0["id_number"] }
         for (id, status) in zip(ids, ["village-cadre", "pensioner", "employed"]) {
             _ = try Persons.setStatus(connection, id: try ResidentID(id), status: status,
                                       from: Day(year: 2025, month: 6, day: 1)!, to: nil)
