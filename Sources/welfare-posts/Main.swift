@@ -10,7 +10,8 @@ struct WelfarePostsCommand: ParsableCommand {
         abstract: "The system of record for rural public-welfare posts (乡村公益性岗位).",
         discussion: "Exit codes: 0 done; 1 refused by a rule; 2 bad input; 3 database unreachable or not migrated.",
         subcommands: [DB.self, Demo.self, RegionCommand.self, PersonCommand.self, PolicyCommand.self, PostCommand.self,
-                      Hire.self, Renew.self, Exit.self, InsuranceCommand.self, DueCommand.self]
+                      Hire.self, Renew.self, Exit.self, InsuranceCommand.self, DueCommand.self, Assess.self,
+                      AssessmentCommand.self, PayrollCommand.self, DisbursementCommand.self]
     )
 }
 

@@ -1,0 +1,117 @@
+import Postgres
+
+/// Monthly assessments (考核): one per placement and month, pass or fail with absent days.
+/// No assessment counts as a pass with no absent days. Recording one again replaces it.
+public enum Assessments {
+    public static let columns = [
+        ImportColumn("id_number", "身份证号"), ImportColumn("month", "考核月份"), ImportColumn("result", "考核结果"),
+        ImportColumn("absent_days", "缺勤天数", required: false),
+    ]
+
+    /// Staged rows (id_number, month, result, absent_days) matched to the placement the person
+    /// held in that month; the newest if they held two.
+    static let merge = """
+        INSERT INTO assessment AS a (county_code, placement_id, month, result, absent_days)
+        SELECT pl.county_code, pl.id, s.month::date, s.result, s.absent_days::int
+        FROM %@ s CROSS JOIN LATERAL (
+          SELECT pl.id, pl.county_code FROM placement pl
+          WHERE pl.id_number = s.id_number AND pl.start_on <= (s.month::date + interval '1 month' - interval '1 day')
+            AND (pl.exit_on IS NULL OR pl.exit_on >= s.month::date)
+          ORDER BY pl.start_on DESC LIMIT 1) pl
+        ON CONFLICT (placement_id, month) DO UPDATE SET result = EXCLUDED.result, absent_days = EXCLUDED.absent_days, recorded_at = now()
+        WHERE (a.result, a.absent_days) IS DISTINCT FROM (EXCLUDED.result, EXCLUDED.absent_days)
+        """
+
+    static let notInPost = """
+        SELECT s.line, 'month' AS key FROM %@ s WHERE NOT EXISTS (
+          SELECT 1 FROM placement pl WHERE pl.id_number = s.id_number
+            AND pl.start_on <= (s.month::date + interval '1 month' - interval '1 day')
+            AND (pl.exit_on IS NULL OR pl.exit_on >= s.month::date))
+        """
+
+    public static func record(_ connection: Connection, person: ResidentID, month: Month, result: String, absentDays: Int) throws -> Row {
+        let result = try Vocabulary.load(connection).require(.assessmentResult, result)
+        guard (0...month.dayCount).contains(absentDays) else {
+            throw AppError.badInput(Text(en: "--absent-days must be 0 to \(month.dayCount) for \(month)",
+                                         zh: "\(month) 的 --absent-days 应为 0 至 \(month.dayCount)"))
+        }
+        _ = try Persons.find(connection, person)
+        return try Database.mapped {
+            try connection.transaction {
+                try connection.execute("CREATE TEMP TABLE assessment_one (line int DEFAULT 1, id_number text, month text, result text, absent_days text) ON COMMIT DROP")
+                try connection.command("INSERT INTO assessment_one (id_number, month, result, absent_days) VALUES ($1, $2, $3, $4)",
+                                       [person.value, month.firstDay.iso, result, String(absentDays)])
+                if try !connection.query(notInPost.replacingOccurrences(of: "%@", with: "assessment_one")).isEmpty {
+                    throw AppError(.rule, code: "NOT_IN_POST", Text(
+                        en: "\(person.masked) was not in post in \(month): there is nothing to assess",
+                        zh: "\(person.masked) 在 \(month) 不在岗：无需考核"))
+                }
+                try connection.command(merge.replacingOccurrences(of: "%@", with: "assessment_one"))
+                return try connection.query("""
+                    SELECT pl.post_id, to_char(a.month, 'YYYY-MM') AS month, a.result, a.absent_days FROM assessment a
+                    JOIN placement pl ON pl.id = a.placement_id WHERE pl.id_number = $1 AND a.month = $2::date
+                    ORDER BY pl.start_on DESC LIMIT 1
+                    """, [person.value, month.firstDay.iso])[0]
+            }
+        }
+    }
+
+    public static func importFile(_ connection: Connection, file: CSVFile, dryRun: Bool, today: Day = .today()) throws -> ImportOutcome {
+        let vocabulary = try Vocabulary.load(connection)
+        return try Database.mapped {
+            try connection.transaction {
+                var staging = try Staging(file: file, columns: columns, connection: connection, table: "assessment_stage",
+                                          stagingColumns: ["id_number", "month", "result", "absent_days"]) { row in
+                    let id = row.residentID(today: today)
+                    let month = row.month("month", "考核月份")
+                    let result = row.required("result", "考核结果").flatMap { text in
+                        vocabulary.code(.assessmentResult, text) ?? { row.problem("result", vocabulary.unknown(.assessmentResult, text)); return nil }()
+                    }
+                    var absent = 0
+                    if let text = row.value("absent_days") {
+                        if let days = Int(text), days >= 0, days <= (month?.dayCount ?? 31) { absent = days } else {
+                            row.problem("absent_days", Text(en: "'\(text)' is not a number of days in the month (0 to \(month?.dayCount ?? 31))",
+                                                            zh: "“\(text)”不是有效的缺勤天数（0 至 \(month?.dayCount ?? 31)）"))
+                        }
+                    }
+                    guard let id, let month, let result else { return nil }
+                    return [id, month.firstDay.iso, result, String(absent)]
+                }
+                try staging.check(connection, """
+                    SELECT line, 'month' AS key, first FROM (SELECT line, min(line) OVER (PARTITION BY id_number, month) AS first
+                      FROM assessment_stage) d WHERE line > first
+                    """) { Text(en: "this person's assessment for the month is already on line \($0["first"] ?? "?")",
+                                zh: "该人员本月考核已在第 \($0["first"] ?? "?") 行出现") }
+                try staging.check(connection, notInPost.replacingOccurrences(of: "%@", with: "assessment_stage")) { _ in
+                    Text(en: "this person was not in post in that month (or is not registered): nothing to assess",
+                         zh: "该人员当月不在岗（或未登记）：无需考核")
+                }
+                try staging.requireNoProblems()
+                let changed = try connection.query("""
+                    SELECT count(*) FILTER (WHERE a.id IS NULL) AS inserted,
+                           count(*) FILTER (WHERE a.id IS NOT NULL AND (a.result, a.absent_days) IS DISTINCT FROM (s.result, s.absent_days::int)) AS updated
+                    FROM assessment_stage s CROSS JOIN LATERAL (
+                      SELECT pl.id FROM placement pl WHERE pl.id_number = s.id_number
+                        AND pl.start_on <= (s.month::date + interval '1 month' - interval '1 day')
+                        AND (pl.exit_on IS NULL OR pl.exit_on >= s.month::date) ORDER BY pl.start_on DESC LIMIT 1) pl
+                    LEFT JOIN assessment a ON a.placement_id = pl.id AND a.month = s.month::date
+                    """)[0]
+                if !dryRun { try connection.command(merge.replacingOccurrences(of: "%@", with: "assessment_stage")) }
+                return ImportOutcome(rows: staging.rowCount, inserted: try changed.decode("inserted"),
+                                     updated: try changed.decode("updated"), dryRun: dryRun)
+            }
+        }
+    }
+}
+
+extension ImportRow {
+    /// A required `YYYY-MM` cell, or a problem.
+    public mutating func month(_ key: String, _ zh: String) -> Month? {
+        guard let text = required(key, zh) else { return nil }
+        guard let month = Month(iso: text) else {
+            problem(key, Text(en: "'\(text)' is not a month: write YYYY-MM", zh: "“\(text)”不是月份：请写成 YYYY-MM"))
+            return nil
+        }
+        return month
+    }
+}
