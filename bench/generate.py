@@ -2,6 +2,7 @@
 """Synthetic data of real size for the benchmarks: regions of one province and N persons.
 
 Usage: generate.py persons N OUT_REGIONS_CSV OUT_PERSONS_CSV
+       generate.py regions OUT_REGIONS_CSV
 Resident IDs are valid (GB 11643 check character) and unique; households hold 1-4 people.
 """
 import random
@@ -32,6 +33,13 @@ def regions(counties=20, townships=12, villages=20):
 
 
 def main():
+    if sys.argv[1] == "regions":
+        rows, _ = regions()
+        with open(sys.argv[2], "w", encoding="utf-8") as out:
+            out.write("code,name\n")
+            for code, name in rows:
+                out.write(f"{code},{name}\n")
+        return
     _, kind, n, regions_path, persons_path = sys.argv
     assert kind == "persons"
     n = int(n)

@@ -26,6 +26,14 @@ struct Demo: ParsableCommand {
         let steps = try DemoLifecycle.walk(connection)
         output.list([Column("step", "step", "步骤"), Column("refused", "refused by", "违反规则"), Column("outcome", "outcome", "结果")],
                      steps.map { [$0.action(global.lang), $0.refusal, $0.outcome(global.lang)] })
+        output.say(Text(en: "\nPayroll, January to March 2026:", zh: "\n工资发放（2026年1月至3月）："))
+        output.list([Column("step", "step", "步骤"), Column("refused", "refused by", "违反规则"), Column("outcome", "outcome", "结果")],
+                     try DemoPayroll.walk(connection).map { [$0.action(global.lang), $0.refusal, $0.outcome(global.lang)] })
+        for month in ["2026-02", "2026-03"] {
+            output.say(Text(en: "\nFinance export of \(month) (payroll export \(month)):", zh: "\n\(month) 财务导出（payroll export \(month)）："))
+            try PayrollCommand.Export.parse([month, "--region", DemoCounty.county, "--draft", "--lang", global.lang.rawValue]
+                + (global.database.map { ["--database", $0] } ?? [])).run()
+        }
         output.say(Text(en: "\nPosts on 2026-06-15:", zh: "\n2026-06-15 的岗位："))
         try PostCommand.List.parse(["--region", DemoCounty.county, "--on", "2026-06-15", "--lang", global.lang.rawValue]
             + (global.database.map { ["--database", $0] } ?? []) + ["--format", output.format.rawValue]).run()

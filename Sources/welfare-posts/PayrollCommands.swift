@@ -100,12 +100,18 @@ struct PayrollCommand: ParsableCommand {
             let connection = try global.connect()
             let path = output.map { $0 + ".partial" }
             if let path { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-            let handle = path.flatMap { FileHandle(forWritingAtPath: $0) } ?? FileHandle.standardOutput
+            let handle = path.flatMap { FileHandle(forWritingAtPath: $0) }
             do {
-                let lines = try Payroll.export(connection, month: month, region: region, lang: global.lang, includeDraft: draft) {
-                    handle.write(Data($0))
+                let lines = try Payroll.export(connection, month: month, region: region, lang: global.lang, includeDraft: draft) { bytes in
+                    if let handle {
+                        handle.write(Data(bytes))
+                    } else {
+                        // Through print, so it never overtakes what was printed before. libpq hands
+                        // COPY data over a whole row at a time, so no character is split.
+                        print(String(decoding: bytes, as: UTF8.self), terminator: "")
+                    }
                 }
-                if let path, let output {
+                if let handle, let path, let output {
                     try handle.close()
                     _ = try? FileManager.default.removeItem(atPath: output)
                     try FileManager.default.moveItem(atPath: path, toPath: output)

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Times `welfare-posts payroll run` for one month over N placements in one province (default
+# 1,000,000: 20 counties, 4,800 villages), beside the simplest hand-written INSERT … SELECT of
+# the same lines into a table without constraints, and times `payroll export` of that month.
+# The data is made in SQL on a throw-away cluster: persons, approved posts, placements with
+# contracts (a tenth starting mid-month, a twentieth exiting), assessments (a fiftieth failed).
+# Usage: bench/payroll.sh [N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-1000000}
+swift build -c release --product welfare-posts >/dev/null
+bin=$(swift build -c release --show-bin-path)/welfare-posts
+mkdir -p bench/data
+python3 bench/generate.py regions bench/data/regions.csv
+base=$(bash deploy/throwaway-cluster.sh $$)
+psql "$base" -qc "CREATE DATABASE bench"
+url=${base/dbname=postgres/dbname=bench}
+"$bin" db migrate --database "$url" >/dev/null
+"$bin" region import bench/data/regions.csv --database "$url" >/dev/null
+seconds() { local s; s=$(date +%s.%N); "$@" >/dev/null; echo "$(date +%s.%N) - $s" | bc; }
+made=$(seconds psql "$url" -v ON_ERROR_STOP=1 -q -v n="$n" <<'SQL'
+INSERT INTO pay_standard (region_code, post_type, effective_from, monthly_fen, social_insurance_fen)
+SELECT '320000000000', code, '2026-01-01', 80000 + position * 5000, 30000 FROM post_type;
+CREATE TEMP TABLE v AS SELECT row_number() OVER (ORDER BY code) - 1 AS i, code FROM region WHERE level = 5;
+INSERT INTO person (county_code, id_number, name, household_id, village_code, category, labour_capacity, bank_account)
+-- Unique IDs: g mod 84 gives month and day (12 and 28 meet every 84), g / 84 the year and order code.
+SELECT left(v.code, 6), left(v.code, 6) || (1960 + g / 84 / 1000)::text || lpad((1 + g % 12)::text, 2, '0')
+       || lpad((1 + g % 28)::text, 2, '0') || lpad((g / 84 % 1000)::text, 3, '0') || '0',
+       '某某', 'H' || g, v.code, 'poverty-alleviated', 'weak', '6228' || lpad(g::text, 12, '0')
+FROM generate_series(0, :n - 1) g JOIN v ON v.i = g % (SELECT count(*) FROM v);
+INSERT INTO post (id, county_code, region_code, post_type, funding_channel, developer, need, state, proposed_on, approved_on)
+SELECT left(village_code, 6) || '-' || lpad(row_number() OVER (PARTITION BY left(village_code, 6) ORDER BY id_number)::text, 6, '0'),
+       left(village_code, 6), village_code, (ARRAY['cleaner','road-keeper','forest-ranger','water-keeper','security-patrol','elder-care'])[1 + abs(hashtext(id_number)) % 6],
+       (ARRAY['rural-revitalization','employment-fund','local-fiscal','east-west'])[1 + abs(hashtext(id_number || 'f')) % 4],
+       '镇人民政府', '保洁', 'approved', '2025-12-01', '2025-12-15'
+FROM person;
+CREATE TEMP TABLE pairs AS
+SELECT p.id_number, po.id AS post_id, p.county_code, row_number() OVER () AS k
+FROM (SELECT id_number, county_code, row_number() OVER (PARTITION BY county_code ORDER BY id_number) AS r FROM person) p
+JOIN (SELECT id, county_code, row_number() OVER (PARTITION BY county_code ORDER BY id) AS r FROM post) po
+  ON po.county_code = p.county_code AND po.r = p.r;
+INSERT INTO placement (county_code, post_id, id_number, start_on, exit_on, exit_reason)
+SELECT county_code, post_id, id_number, CASE WHEN k % 10 = 0 THEN date '2026-06-16' ELSE date '2026-01-01' END,
+       CASE WHEN k % 20 = 1 THEN date '2026-06-10' END, CASE WHEN k % 20 = 1 THEN 'resigned' END FROM pairs;
+INSERT INTO contract (county_code, placement_id, start_on, end_on) SELECT county_code, id, start_on, date '2026-12-31' FROM placement;
+INSERT INTO assessment (county_code, placement_id, month, result, absent_days)
+SELECT county_code, id, date '2026-06-01', CASE WHEN id % 50 = 0 THEN 'fail' ELSE 'pass' END, id % 3 FROM placement WHERE id % 5 = 0;
+VACUUM ANALYZE;
+SQL
+)
+psql "$url" -qc "CREATE TABLE bare_line (county_code text, id_number text, post_id text, days int, post_subsidy_fen bigint, social_insurance_fen bigint)"
+# The practical limit: one statement, the standard looked up directly, no deaths, one contract each.
+bare=$(seconds psql "$url" -v ON_ERROR_STOP=1 -qc "
+INSERT INTO bare_line
+SELECT pl.county_code, pl.id_number, pl.post_id, d.days,
+       CASE WHEN a.result = 'fail' THEN 0 ELSE round(s.monthly_fen * greatest(0, d.days - coalesce(a.absent_days, 0))::numeric / 30) END,
+       round(s.social_insurance_fen * d.days::numeric / 30)
+FROM placement pl JOIN contract c ON c.placement_id = pl.id JOIN post p ON p.id = pl.post_id
+JOIN pay_standard s ON s.region_code = '320000000000' AND s.post_type = p.post_type
+LEFT JOIN assessment a ON a.placement_id = pl.id AND a.month = '2026-06-01'
+CROSS JOIN LATERAL (SELECT least(c.end_on, coalesce(pl.exit_on, c.end_on), date '2026-06-30')
+                           - greatest(c.start_on, pl.start_on, date '2026-06-01') + 1 AS days) d
+WHERE d.days > 0")
+run=$(seconds "$bin" payroll run 2026-06 --database "$url")
+lines=$(psql "$url" -tAc "SELECT count(*) FROM payroll_line WHERE month = '2026-06-01'")
+same=$(psql "$url" -tAc "SELECT count(*) FROM (SELECT id_number, post_id, post_subsidy_fen + social_insurance_fen FROM bare_line EXCEPT ALL SELECT id_number, post_id, total_fen FROM payroll_line) d")
+export=$(seconds "$bin" payroll export 2026-06 --draft --database "$url" --output bench/data/payroll-2026-06.csv)
+printf 'placements: %s; data made in %.1f s\n' "$n" "$made"
+printf 'hand-written INSERT ... SELECT:   %6.2f s\n' "$bare"
+printf 'payroll run 2026-06:              %6.2f s  (%.1fx), %s lines; lines differing from the hand-written ones: %s\n' "$run" "$(echo "$run / $bare" | bc -l)" "$lines" "$same"
+printf 'payroll export 2026-06:           %6.2f s  (%s bytes)\n' "$export" "$(stat -c %s bench/data/payroll-2026-06.csv)"
