@@ -195,6 +195,15 @@ struct FoundationCommandTests {
                      "POST_NOT_OPEN", "ONE_POST_PER_PERSON", "PAY_STANDARD", "QUOTA"] {
             #expect(first.stdout.contains(code), "the demo shows no \(code) refusal")
         }
+        // Payroll: January and February approved, March a draft with February's late-exit adjustment.
+        #expect(try connection.query("SELECT string_agg(to_char(month, 'YYYY-MM') || ' ' || state, ',' ORDER BY month) AS s FROM payroll_run")[0]["s"]
+                == "2026-01 approved,2026-02 approved,2026-03 draft")
+        let adjustment = try connection.query("SELECT to_char(for_month, 'YYYY-MM') AS m, adjustment_fen FROM payroll_line WHERE kind = 'adjustment'")
+        #expect(adjustment.count == 1)
+        #expect(adjustment.first?["m"] == "2026-02")
+        #expect(adjustment.first.flatMap { Int($0["adjustment_fen"] ?? "") }.map { $0 < 0 } == true)
+        #expect(first.stdout.contains("PAYROLL_LOCKED"))
+        #expect(first.stdout.contains("month,county_code,township,village,post_id,post_type,funding_channel,name,id_number"))
         let second = try welfarePosts(["demo"], on: database)
         #expect(second.status == 0, "\(second.stderr)")
         #expect(try connection.query("SELECT count(*) AS n FROM person")[0]["n"] == "36")
