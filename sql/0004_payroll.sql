@@ -91,9 +91,11 @@ CREATE TABLE payroll_line (
   adjustment_fen       bigint NOT NULL DEFAULT 0,
   total_fen            bigint NOT NULL GENERATED ALWAYS AS (post_subsidy_fen + social_insurance_fen + adjustment_fen) STORED,
   CONSTRAINT payroll_line_kind CHECK ((kind = 'regular') = (for_month = month)),
-  CONSTRAINT payroll_line_once UNIQUE (county_code, month, kind, for_month, id_number, post_id)
+  -- Nobody is paid twice for the same post and month by one payroll. In this column order it
+  -- also finds what has been booked for a month (county, for_month), and a run's lines,
+  -- inserted in this order, append to it instead of scattering.
+  CONSTRAINT payroll_line_once UNIQUE (county_code, for_month, id_number, post_id, month, kind)
 );
-CREATE INDEX payroll_line_for_month ON payroll_line (county_code, for_month, id_number, post_id);
 
 -- PAYROLL_LOCKED: lines of an approved county-month never change, whoever tries (a trigger
 -- fires for superusers too). Statement-level, so a run of a million lines checks once.

@@ -98,27 +98,38 @@ struct PayrollCommand: ParsableCommand {
         func run() throws {
             let month = try Parse.month(self.month, "month")
             let connection = try global.connect()
-            let path = output.map { $0 + ".partial" }
-            if let path { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-            let handle = path.flatMap { FileHandle(forWritingAtPath: $0) }
+            // A file is written beside its final name and moved there when complete.
+            let partial = output.map { $0 + ".partial" }
+            let file = try partial.map { path -> UnsafeMutablePointer<FILE> in
+                guard let file = fopen(path, "wb") else {
+                    throw AppError.badInput(Text(en: "cannot write \(path)", zh: "无法写入 \(path)"), code: "BAD_FILE")
+                }
+                return file
+            }
             do {
                 let lines = try Payroll.export(connection, month: month, region: region, lang: global.lang, includeDraft: draft) { bytes in
-                    if let handle {
-                        handle.write(Data(bytes))
+                    if let file {
+                        _ = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, file) }
                     } else {
                         // Through print, so it never overtakes what was printed before. libpq hands
                         // COPY data over a whole row at a time, so no character is split.
                         print(String(decoding: bytes, as: UTF8.self), terminator: "")
                     }
                 }
-                if let handle, let path, let output {
-                    try handle.close()
-                    _ = try? FileManager.default.removeItem(atPath: output)
-                    try FileManager.default.moveItem(atPath: path, toPath: output)
+                if let file, let partial, let output {
+                    guard fclose(file) == 0 else {
+                        throw AppError.badInput(Text(en: "cannot write \(partial)", zh: "无法写入 \(partial)"), code: "BAD_FILE")
+                    }
+                    guard rename(partial, output) == 0 else {
+                        throw AppError.badInput(Text(en: "cannot write \(output)", zh: "无法写入 \(output)"), code: "BAD_FILE")
+                    }
                     FileHandle.standardError.write(Data("\(lines) lines written to \(output)\n".utf8))
                 }
             } catch {
-                if let path { try? FileManager.default.removeItem(atPath: path) }
+                if let file, let partial {
+                    fclose(file)
+                    unlink(partial)
+                }
                 throw error
             }
         }
