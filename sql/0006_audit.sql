@@ -127,7 +127,7 @@ CREATE VIEW audit_deceased_in_post WITH (security_invoker = true) AS
   WHERE p.died_on IS NOT NULL AND p.last_on >= p.died_on
     -- The exit recorded on the day of death with reason `deceased` is how administrators
     -- record a death; payroll already pays nothing for that day.
-    AND NOT (p.exit_reason = 'deceased' AND p.exit_on = p.died_on);
+    AND (p.exit_reason = 'deceased' AND p.exit_on = p.died_on) IS NOT TRUE;
 
 CREATE VIEW audit_ineligible_in_post WITH (security_invoker = true) AS
   WITH own AS (
