@@ -363,10 +363,13 @@ CREATE VIEW audit_unpaid_late WITH (security_invoker = true) AS SELECT * FROM au
 CREATE VIEW audit_disbursement WITH (security_invoker = true) AS
   SELECT d.*, coalesce(po.region_code, pe.village_code) AS region_code, pe.bank_account AS registered_account
   FROM disbursement d
+  -- The parameters once, not once a row (audit_from_month reads two tables; OFFSET 0 keeps
+  -- the planner from folding them back into the row filter).
+  CROSS JOIN (SELECT audit_from_month() AS from_month, audit_to_month() AS to_month, audit_as_of() AS as_of,
+                     audit_county() AS county OFFSET 0) r
   JOIN person pe ON pe.id_number = d.id_number
   LEFT JOIN post po ON po.id = d.post_id
-  WHERE d.month BETWEEN audit_from_month() AND audit_to_month() AND d.paid_on <= audit_as_of()
-    AND d.county_code LIKE audit_county() || '%';
+  WHERE d.month BETWEEN r.from_month AND r.to_month AND d.paid_on <= r.as_of AND d.county_code LIKE r.county || '%';
 
 CREATE VIEW audit_duplicate_payment WITH (security_invoker = true) AS
   SELECT 'DUPLICATE_PAYMENT'::text AS rule, min(d.county_code) AS county_code, township_of(min(d.region_code)) AS township_code,

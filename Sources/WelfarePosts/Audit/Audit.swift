@@ -66,10 +66,12 @@ public enum Audit {
     /// with the region prefix and rule code ('' for all).
     private static func report(_ connection: Connection, _ filter: Filter, _ body: (String, String) throws -> [Row]) throws -> [Row] {
         let region = try filter.region.map { try Regions.require(connection, $0) }
-        if let rule = filter.rule, try !rules(connection).contains(rule) {
-            throw AppError.badInput(Text(
-                en: "unknown rule '\(rule)': use one of \(try rules(connection).joined(separator: ", "))",
-                zh: "未知的规则“\(rule)”：可用 \(try rules(connection).joined(separator: "、"))"), code: "UNKNOWN_CODE")
+        if let rule = filter.rule {
+            let known = try rules(connection)
+            guard known.contains(rule) else {
+                throw AppError.badInput(Text(en: "unknown rule '\(rule)': use one of \(known.joined(separator: ", "))",
+                                             zh: "未知的规则“\(rule)”：可用 \(known.joined(separator: "、"))"), code: "UNKNOWN_CODE")
+            }
         }
         if let from = filter.from, let to = filter.to, to < from {
             throw AppError.badInput(Text(en: "--to \(to) is before --from \(from)", zh: "--to \(to) 早于 --from \(from)"))
