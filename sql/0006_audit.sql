@@ -55,6 +55,11 @@ CREATE FUNCTION audit_from_month() RETURNS date LANGUAGE sql STABLE AS $$
                   audit_to_month())
 $$;
 
+-- The report's parameters as one row, computed once where a view joins it (OFFSET 0 keeps the
+-- planner from folding them into every row's filter: audit_from_month reads two tables).
+CREATE VIEW audit_range WITH (security_invoker = true) AS
+  SELECT audit_from_month() AS from_month, audit_to_month() AS to_month, audit_as_of() AS as_of, audit_county() AS county OFFSET 0;
+
 -- Money as the explanations print it: yuan with two decimals.
 CREATE FUNCTION yuan_text(fen numeric) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
   SELECT to_char(fen / 100.0, 'FM999999999990.00')
@@ -185,8 +190,17 @@ CREATE VIEW audit_over_age_in_post WITH (security_invoker = true) AS
   WHERE o.over_on <= p.last_on AND (p.died_on IS NULL OR o.over_on < p.died_on);
 
 -- Each placement that put its household over the cap on its first day (the count of a
--- household's open placements only rises when one starts), until enough of them end.
+-- household's open placements only rises when one starts), until enough of them end. The
+-- placements are read once and joined to themselves by household.
 CREATE VIEW audit_household_over_cap WITH (security_invoker = true) AS
+  WITH p AS (
+    SELECT id, county_code, household_id, id_number, post_id, region_code, start_on, last_on FROM audit_placement
+  ), others AS (
+    SELECT p.id, count(*)::int AS others, array_agg(q.last_on ORDER BY q.last_on) AS ends
+    FROM p JOIN p q ON q.county_code = p.county_code AND q.household_id = p.household_id AND q.id_number <> p.id_number
+     AND (q.start_on < p.start_on OR (q.start_on = p.start_on AND q.id < p.id)) AND q.last_on >= p.start_on
+    GROUP BY p.id
+  )
   SELECT 'HOUSEHOLD_OVER_CAP'::text AS rule, p.county_code, township_of(p.region_code) AS township_code,
          village_of(p.region_code) AS village_code, p.region_code, p.id_number, p.post_id,
          p.start_on AS from_on, least(p.last_on, (o.ends)[o.others + 1 - c.household_cap]) AS to_on,
@@ -195,14 +209,8 @@ CREATE VIEW audit_household_over_cap WITH (security_invoker = true) AS
                 o.others + 1, p.household_id, p.start_on, c.household_cap) AS explanation,
          format('户 %s 自 %s 起 %s 人在岗，超过每户 %s 人的上限：须有人退岗', p.household_id, p.start_on, o.others + 1, c.household_cap) AS explanation_zh,
          (SELECT basis FROM audit_rule WHERE code = 'HOUSEHOLD_OVER_CAP') AS basis
-  FROM audit_placement p
+  FROM p JOIN others o ON o.id = p.id
   JOIN audit_county_policy c ON c.county_code = p.county_code
-  CROSS JOIN LATERAL (
-    SELECT count(*)::int AS others, array_agg(q.last_on ORDER BY q.last_on) AS ends
-    FROM audit_placement q
-    WHERE q.county_code = p.county_code AND q.household_id = p.household_id AND q.id_number <> p.id_number
-      AND (q.start_on < p.start_on OR (q.start_on = p.start_on AND q.id < p.id)) AND q.last_on >= p.start_on
-  ) o
   WHERE o.others + 1 > c.household_cap;
 
 -- Days of open placements (up to the as-of date, before any death) that no contract covers.
@@ -286,9 +294,7 @@ CREATE VIEW audit_vacant_too_long WITH (security_invoker = true) AS
 --   paid   what the bank paid for the month (paid on or before the as-of date).
 -- A payment without a post counts for the person's one post that month, if they had one.
 CREATE VIEW audit_payment WITH (security_invoker = true) AS
-  WITH range AS (
-    SELECT audit_from_month() AS from_month, audit_to_month() AS to_month, audit_as_of() AS as_of, audit_county() AS county
-  ), due AS (
+  WITH range AS (SELECT * FROM audit_range), due AS (
     SELECT d.county_code, d.month, d.id_number, d.post_id, (d.post_subsidy_fen + d.social_insurance_fen) AS due_fen
     FROM range r CROSS JOIN LATERAL payroll_due(r.from_month, r.to_month, r.county) d
   ), adjusted AS (
@@ -359,32 +365,29 @@ CREATE VIEW audit_paid_not_due WITH (security_invoker = true) AS SELECT * FROM a
 CREATE VIEW audit_underpaid WITH (security_invoker = true) AS SELECT * FROM audit_payment_case WHERE rule = 'UNDERPAID';
 CREATE VIEW audit_unpaid_late WITH (security_invoker = true) AS SELECT * FROM audit_payment_case WHERE rule = 'UNPAID_LATE';
 
--- Disbursements of the months in range, paid on or before the as-of date.
-CREATE VIEW audit_disbursement WITH (security_invoker = true) AS
-  SELECT d.*, coalesce(po.region_code, pe.village_code) AS region_code, pe.bank_account AS registered_account
-  FROM disbursement d
-  -- The parameters once, not once a row (audit_from_month reads two tables; OFFSET 0 keeps
-  -- the planner from folding them back into the row filter).
-  CROSS JOIN (SELECT audit_from_month() AS from_month, audit_to_month() AS to_month, audit_as_of() AS as_of,
-                     audit_county() AS county OFFSET 0) r
-  JOIN person pe ON pe.id_number = d.id_number
-  LEFT JOIN post po ON po.id = d.post_id
-  WHERE d.month BETWEEN r.from_month AND r.to_month AND d.paid_on <= r.as_of AND d.county_code LIKE r.county || '%';
-
+-- Payments grouped first, on their own; only the duplicates are joined to their regions.
 CREATE VIEW audit_duplicate_payment WITH (security_invoker = true) AS
-  SELECT 'DUPLICATE_PAYMENT'::text AS rule, min(d.county_code) AS county_code, township_of(min(d.region_code)) AS township_code,
-         village_of(min(d.region_code)) AS village_code, min(d.region_code) AS region_code, d.id_number, d.post_id,
-         d.month AS from_on, (d.month + interval '1 month' - interval '1 day')::date AS to_on, d.month,
-         sum(d.amount_fen) - (array_agg(d.amount_fen ORDER BY d.paid_on, d.file_id, d.line))[1] AS amount_fen,
-         format('paid %s times for %s (%s): recover the payments after the first',
-                count(*), to_char(d.month, 'YYYY-MM'), string_agg(yuan_text(d.amount_fen) || ' on ' || d.paid_on, ', ' ORDER BY d.paid_on, d.file_id, d.line)) AS explanation,
-         format('%s 重复发放 %s 次（%s）：应追回首笔之外的款项',
-                to_char(d.month, 'YYYY-MM'), count(*), string_agg(d.paid_on || ' ' || yuan_text(d.amount_fen) || ' 元', '，' ORDER BY d.paid_on, d.file_id, d.line)) AS explanation_zh,
+  SELECT 'DUPLICATE_PAYMENT'::text AS rule, d.county_code, township_of(r.region_code) AS township_code,
+         village_of(r.region_code) AS village_code, r.region_code, d.id_number, d.post_id,
+         d.month AS from_on, (d.month + interval '1 month' - interval '1 day')::date AS to_on, d.month, d.amount_fen,
+         format('paid %s times for %s (%s): recover the payments after the first', d.payments, to_char(d.month, 'YYYY-MM'), d.list) AS explanation,
+         format('%s 重复发放 %s 次（%s）：应追回首笔之外的款项', to_char(d.month, 'YYYY-MM'), d.payments, d.list_zh) AS explanation_zh,
          (SELECT basis FROM audit_rule WHERE code = 'DUPLICATE_PAYMENT') AS basis
-  FROM audit_disbursement d
-  GROUP BY d.id_number, d.post_id, d.month
-  HAVING count(*) > 1;
+  FROM (
+    SELECT min(d.county_code) AS county_code, d.id_number, d.post_id, d.month, count(*) AS payments,
+           sum(d.amount_fen) - (array_agg(d.amount_fen ORDER BY d.paid_on, d.file_id, d.line))[1] AS amount_fen,
+           string_agg(yuan_text(d.amount_fen) || ' on ' || d.paid_on, ', ' ORDER BY d.paid_on, d.file_id, d.line) AS list,
+           string_agg(d.paid_on || ' ' || yuan_text(d.amount_fen) || ' 元', '，' ORDER BY d.paid_on, d.file_id, d.line) AS list_zh
+    FROM disbursement d
+    CROSS JOIN audit_range r
+    WHERE d.month BETWEEN r.from_month AND r.to_month AND d.paid_on <= r.as_of AND d.county_code LIKE r.county || '%'
+    GROUP BY d.id_number, d.post_id, d.month
+    HAVING count(*) > 1
+  ) d
+  CROSS JOIN LATERAL (SELECT coalesce((SELECT region_code FROM post WHERE id = d.post_id),
+                                      (SELECT village_code FROM person WHERE id_number = d.id_number)) AS region_code) r;
 
+-- Payments to an account other than the person's registered one (none registered included).
 CREATE VIEW audit_paid_to_other_account WITH (security_invoker = true) AS
   SELECT 'PAID_TO_OTHER_ACCOUNT'::text AS rule, d.county_code, township_of(d.region_code) AS township_code,
          village_of(d.region_code) AS village_code, d.region_code, d.id_number, d.post_id,
@@ -394,8 +397,13 @@ CREATE VIEW audit_paid_to_other_account WITH (security_invoker = true) AS
          format('%s 的 %s 元于 %s 发放至非本人登记账户 %s：应追回并发放至本人账户',
                 to_char(d.month, 'YYYY-MM'), yuan_text(d.amount_fen), d.paid_on, mask_account(d.bank_account)) AS explanation_zh,
          (SELECT basis FROM audit_rule WHERE code = 'PAID_TO_OTHER_ACCOUNT') AS basis
-  FROM audit_disbursement d
-  WHERE d.bank_account IS DISTINCT FROM d.registered_account;
+  FROM (
+    SELECT d.*, coalesce((SELECT po.region_code FROM post po WHERE po.id = d.post_id), pe.village_code) AS region_code
+    FROM disbursement d CROSS JOIN audit_range r
+    JOIN person pe ON pe.id_number = d.id_number
+    WHERE d.month BETWEEN r.from_month AND r.to_month AND d.paid_on <= r.as_of AND d.county_code LIKE r.county || '%'
+      AND d.bank_account IS DISTINCT FROM pe.bank_account
+  ) d;
 
 -- The union `audit violations` reads: every rule, in the order of SPEC §7.
 CREATE VIEW audit_violation WITH (security_invoker = true) AS

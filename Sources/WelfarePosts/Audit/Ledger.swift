@@ -10,11 +10,7 @@ public enum Ledger {
         let prefix = try prefix(connection, region)
         return try Database.mapped {
             try connection.query("""
-                WITH standards AS (
-                  SELECT k.county_code, k.post_type, s.monthly_fen, s.social_insurance_fen
-                  FROM (SELECT DISTINCT county_code, post_type FROM post WHERE region_code LIKE $1 || '%') k
-                  CROSS JOIN LATERAL pay_standard_on(k.county_code || '000000', k.post_type, $2::date) s
-                )
+                WITH \(standards)
                 SELECT p.id, p.county_code, t.name AS township, CASE WHEN v.level = 5 THEN v.name END AS village,
                        p.post_type, p.funding_channel, p.developer, s.monthly_fen, s.social_insurance_fen,
                        \(stateOn("p", "$2::date")) AS state,
@@ -41,11 +37,7 @@ public enum Ledger {
         let prefix = try prefix(connection, region)
         return try Database.mapped {
             try connection.query("""
-                WITH standards AS (
-                  SELECT k.county_code, k.post_type, s.monthly_fen, s.social_insurance_fen
-                  FROM (SELECT DISTINCT county_code, post_type FROM post WHERE region_code LIKE $1 || '%') k
-                  CROSS JOIN LATERAL pay_standard_on(k.county_code || '000000', k.post_type, $2::date) s
-                ), posts AS (
+                WITH \(standards), posts AS (
                   SELECT p.*, rpad(left(p.region_code, 9), 12, '0') AS township_code,
                          EXISTS (SELECT 1 FROM placement h WHERE h.post_id = p.id AND h.start_on <= $2::date
                                  AND (h.exit_on IS NULL OR h.exit_on >= $2::date)) AS filled,
@@ -89,6 +81,16 @@ public enum Ledger {
                 """, [prefix, from.firstDay.iso, to.firstDay.iso])
         }
     }
+
+    /// The pay standard in force on day $2 for each county and type of the posts under region
+    /// prefix $1: standards are set at county level or above, so one lookup per county and type.
+    private static let standards = """
+        standards AS (
+          SELECT k.county_code, k.post_type, s.monthly_fen, s.social_insurance_fen
+          FROM (SELECT DISTINCT county_code, post_type FROM post WHERE region_code LIKE $1 || '%') k
+          CROSS JOIN LATERAL pay_standard_on(k.county_code || '000000', k.post_type, $2::date) s
+        )
+        """
 
     /// A post's state on a day, from its dates.
     private static func stateOn(_ post: String, _ day: String) -> String {

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Times `welfare-posts audit violations` over a province (default 1,000,000 persons: 20
+# counties, 4,800 villages, 300,000 posts, 12 months of approved payroll and of the bank's
+# payments), with cases of every rule planted at known rates, and prints:
+#   - the whole report, and `audit summary`, through the binary;
+#   - each rule's view on its own, slowest first, with EXPLAIN (ANALYZE, BUFFERS) of the three
+#     slowest written to bench/data/audit-explain-RULE.txt;
+#   - beside them the practical limit: what is due for the 12 months (payroll_due), which the
+#     payment rules cannot avoid computing.
+# The data is made in SQL on a throw-away cluster, with triggers off while it is made (the
+# journal is not what is measured here; bench/person-import.sh measures it).
+# Usage: bench/audit.sh [PERSONS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-1000000}
+swift build -c release --product welfare-posts >/dev/null
+bin=$(swift build -c release --show-bin-path)/welfare-posts
+mkdir -p bench/data
+python3 bench/generate.py regions bench/data/regions.csv
+base=$(bash deploy/throwaway-cluster.sh $$)
+psql "$base" -qc "CREATE DATABASE bench"
+url=${base/dbname=postgres/dbname=bench}
+"$bin" db migrate --database "$url" >/dev/null
+"$bin" region import bench/data/regions.csv --database "$url" >/dev/null
+seconds() { local s; s=$(date +%s.%N); "$@" >/dev/null; echo "$(date +%s.%N) - $s" | bc; }
+made=$(seconds psql "$url" -v ON_ERROR_STOP=1 -q -v n="$n" -f bench/audit-data.sql)
+counts=$(psql "$url" -tA -F' ' -c "SELECT (SELECT count(*) FROM person), (SELECT count(*) FROM post), (SELECT count(*) FROM placement),
+  (SELECT count(*) FROM payroll_line), (SELECT count(*) FROM disbursement), (SELECT count(*) FROM assessment)")
+read -r persons posts placements lines payments assessments <<<"$counts"
+printf 'province: %s persons, %s posts, %s placements, %s payroll lines, %s payments, %s assessments; made in %.1f s\n' \
+  "$persons" "$posts" "$placements" "$lines" "$payments" "$assessments" "$made"
+
+settings="SET welfare_posts.as_of = '2026-12-31'; SET jit = off; SET work_mem = '256MB';"
+limit=$(seconds psql "$url" -qc "$settings SELECT count(*) FROM payroll_due('2026-01-01', '2026-12-01', '')")
+s=$(date +%s.%N); "$bin" audit violations --as-of 2026-12-31 --format csv --database "$url" > bench/data/violations.csv; report=$(echo "$(date +%s.%N) - $s" | bc)
+summary=$(seconds "$bin" audit summary --as-of 2026-12-31 --format csv --database "$url")
+printf 'what is due, 12 months (payroll_due):  %6.2f s  (the practical limit of the payment rules)\n' "$limit"
+printf 'audit violations (the whole report):   %6.2f s  (%.1fx), %s cases\n' "$report" "$(echo "$report / $limit" | bc -l)" "$(($(wc -l < bench/data/violations.csv) - 1))"
+printf 'audit summary:                         %6.2f s\n' "$summary"
+"$bin" audit summary --as-of 2026-12-31 --database "$url" --format table | awk '$2 == "total" || $1 == "total"'
+
+echo "each rule's view on its own:"
+for view in audit_deceased_in_post audit_ineligible_in_post audit_over_age_in_post audit_household_over_cap audit_no_contract \
+            audit_uninsured audit_paid_not_due audit_underpaid audit_duplicate_payment audit_paid_to_other_account \
+            audit_unpaid_late audit_repeated_failure audit_vacant_too_long; do
+  t=$(seconds psql "$url" -qc "$settings SELECT count(*) FROM $view")
+  printf '%s %s\n' "$t" "$view"
+done | sort -rn | tee bench/data/audit-rules.txt | while read -r t view; do printf '  %-30s %6.2f s\n' "$view" "$t"; done
+head -3 bench/data/audit-rules.txt | while read -r _ view; do
+  psql "$url" -qc "$settings EXPLAIN (ANALYZE, BUFFERS) SELECT count(*) FROM $view" > "bench/data/audit-explain-$view.txt"
+  echo "EXPLAIN of $view: bench/data/audit-explain-$view.txt"
+done
