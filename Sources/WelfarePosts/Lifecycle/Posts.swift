@@ -46,6 +46,10 @@ public enum Posts {
                                  + (lock ? " FOR UPDATE OF p" : ""), [id])
         }
         guard let row = rows.first else {
+            // Row-level security hides posts of other regions: say so rather than "not found".
+            if try Database.mapped({ try connection.query("SELECT post_exists($1) AS e", [id])[0]["e"] }) == "t" {
+                throw Access.outsideRegion(Text(en: "post \(id)", zh: "岗位 \(id) "))
+            }
             throw AppError.notFound(Text(en: "there is no post \(id): `post list` shows the posts", zh: "没有编号为 \(id) 的岗位：可用 `post list` 查看"))
         }
         return row
