@@ -72,6 +72,30 @@ SET search_path = public, pg_temp AS $$
   WHERE p.id_number = ANY (ids) AND p.village_code NOT LIKE coalesce(operator_scope(), '') || '%'
 $$;
 
+-- The household rules (HOUSEHOLD_CAP, a village cadre in the household) count every member of
+-- the household, wherever they live or work in the county: an operator's region must not hide
+-- a member in post in another township's post.
+CREATE FUNCTION household_in_post(member_id text, from_day date) RETURNS int
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  -- Most other household members in post on any one day from from_day on.
+  WITH me AS (SELECT county_code, household_id, id_number FROM person WHERE id_number = member_id),
+  others AS (
+    SELECT daterange(pl.start_on, pl.exit_on, '[]') AS r FROM me
+    JOIN person m ON m.county_code = me.county_code AND m.household_id = me.household_id AND m.id_number <> me.id_number
+    JOIN placement pl ON pl.id_number = m.id_number
+    WHERE daterange(pl.start_on, pl.exit_on, '[]') && daterange(from_day, NULL, '[]'))
+  SELECT coalesce(max((SELECT count(*) FROM others o WHERE o.r @> x.d)), 0)::int
+  FROM (SELECT from_day AS d UNION SELECT lower(r) FROM others WHERE lower(r) > from_day) x
+$$;
+
+CREATE FUNCTION household_cadres(member_id text, on_day date) RETURNS text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT string_agg(m.name, ',' ORDER BY m.name)
+  FROM person p JOIN person m ON m.county_code = p.county_code AND m.household_id = p.household_id AND m.id_number <> p.id_number
+  JOIN person_status s ON s.id_number = m.id_number
+  WHERE p.id_number = member_id AND s.status = 'village-cadre' AND s.valid_from <= on_day AND (s.valid_to IS NULL OR s.valid_to >= on_day)
+$$;
+
 -- Adds an operator or changes their role or region: creates the login role if missing (without
 -- a password: the DBA sets one, or a certificate), puts it in exactly one group role, records
 -- the region. Runs as the migration owner, which needs CREATEROLE; only system administrators

@@ -166,6 +166,16 @@ struct AccessTests {
                 == Fixtures.villageB1)
     }
 
+    @Test func householdRulesCountMembersTheRegionHides() throws {
+        let scene = try Scene()
+        let household = try scene.connection.query("SELECT household_id FROM person WHERE id_number = $1", [scene.personB.value])[0]["household_id"]!
+        // A member of personB's household (in post in township B) lives in township A.
+        let member = try scene.world.person(born: "1980-01-01", household: household, village: Fixtures.villageA1)
+        let admin = try scene.login("township-admin", Fixtures.townshipA)
+        try scene.expectRefused(admin, ["hire", "--post", scene.postA, "--person", member.value, "--start", "2026-03-01", "--end", "2026-12-31"],
+                                ["HOUSEHOLD_CAP"])
+    }
+
     @Test func countyAdminCannotTouchAnotherCounty() throws {
         let scene = try Scene()
         let admin = try scene.login("county-admin", Fixtures.county)
