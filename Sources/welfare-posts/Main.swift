@@ -11,7 +11,8 @@ struct WelfarePostsCommand: ParsableCommand {
         discussion: "Exit codes: 0 done; 1 refused by a rule; 2 bad input; 3 database unreachable or not migrated.",
         subcommands: [DB.self, Demo.self, RegionCommand.self, PersonCommand.self, PolicyCommand.self, PostCommand.self,
                       Hire.self, Renew.self, Exit.self, InsuranceCommand.self, DueCommand.self, Assess.self,
-                      AssessmentCommand.self, PayrollCommand.self, DisbursementCommand.self, OperatorCommand.self]
+                      AssessmentCommand.self, PayrollCommand.self, DisbursementCommand.self,
+                      AuditCommand.self, LedgerCommand.self, JournalCommand.self, OperatorCommand.self]
     )
 }
 

@@ -1,0 +1,113 @@
+import Postgres
+
+/// The journal of every change to domain data (`sql/0005_journal.sql`): verified by its hash
+/// chain, and read as the history of a post or a person.
+public enum Journal {
+    /// What `journal verify` found: nothing wrong, or the first entry that is not as written.
+    public struct Verification: Sendable {
+        public let entries: Int64
+        /// The hash of the last entry, hex: write it down to prove later that nothing before
+        /// it was rewritten.
+        public let lastHash: String
+        public let problem: Problem?
+
+        public struct Problem: Sendable {
+            /// `altered`, `removed`, `reordered` or `truncated`.
+            public let kind: String
+            /// The entry found wrong; for `removed`/`truncated`, the entry after the gap (or the head's last).
+            public let seq: Int64
+            /// The first entry that should have been there (for `removed` and `truncated`).
+            public let expectedSeq: Int64
+
+            public var explanation: Text {
+                switch kind {
+                case "altered":
+                    Text(en: "entry \(seq) was altered after it was written: its content no longer matches its hash",
+                         zh: "第 \(seq) 条日志写入后被篡改：内容与哈希不符")
+                case "removed":
+                    Text(en: "entries \(expectedSeq)…\(seq - 1) were removed: entry \(seq) follows entry \(expectedSeq - 1)",
+                         zh: "第 \(expectedSeq)…\(seq - 1) 条日志被删除：第 \(seq) 条紧接在第 \(expectedSeq - 1) 条之后")
+                case "truncated":
+                    Text(en: "entries \(expectedSeq)…\(seq) at the end were removed or replaced: the chain's head records entry \(seq)",
+                         zh: "末尾第 \(expectedSeq)…\(seq) 条日志被删除或替换：链头记录的最后一条为第 \(seq) 条")
+                default:
+                    Text(en: "entry \(seq) is out of order: it was not written after the entry now before it",
+                         zh: "第 \(seq) 条日志顺序被打乱：它并非紧接前一条写入")
+                }
+            }
+        }
+    }
+
+    /// Recomputes every entry's hash and checks the chain, set-wise in one query.
+    public static func verify(_ connection: Connection) throws -> Verification {
+        try Database.mapped {
+            try connection.transaction(.repeatableRead) {
+                try Payroll.tuneForBulk(connection)
+                let found = try connection.query("SELECT seq, problem, expected_seq FROM journal_verify()").first
+                let head = try connection.query("""
+                    SELECT (SELECT count(*) FROM journal) AS entries, encode(last_hash, 'hex') AS last_hash FROM journal_head
+                    """)[0]
+                return Verification(
+                    entries: try head.decode("entries"), lastHash: head["last_hash"] ?? "",
+                    problem: try found.map { row in
+                        Verification.Problem(kind: row["problem"] ?? "", seq: try row.decode("seq"), expectedSeq: try row.decode("expected_seq"))
+                    })
+            }
+        }
+    }
+
+    /// A kind of entity whose history `journal show --entity KIND:ID` prints.
+    public enum Entity: Sendable, Equatable {
+        case post(String)
+        case person(String)
+
+        /// `post:320321-00001` or `person:320321197003150128`.
+        public init(_ text: String) throws {
+            let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+            switch (parts.first, parts.count) {
+            case ("post", 2): self = .post(parts[1])
+            case ("person", 2): self = .person(try Persons.parseID(parts[1]).value)
+            default:
+                throw AppError.badInput(Text(en: "--entity '\(text)' is not KIND:ID: write post:320321-00001 or person:RESIDENT_ID",
+                                             zh: "--entity“\(text)”格式应为 类别:编号，例如 post:320321-00001 或 person:身份证号"))
+            }
+        }
+    }
+
+    /// Entries, oldest first: all of them (the latest `limit`), or those of one entity — its
+    /// own rows and every row that names it, including contracts and assessments of its
+    /// placements.
+    public static func show(_ connection: Connection, entity: Entity?, limit: Int, reveal: Bool) throws -> [Row] {
+        let (column, key): (String, String) = switch entity {
+        case .post(let id): ("post_id", id)
+        case .person(let id): ("id_number", id)
+        case nil: ("", "")
+        }
+        let table = if case .post = entity { "post" } else { "person" }
+        return try Database.mapped {
+            try connection.query("""
+                WITH placements AS (
+                  SELECT DISTINCT j.row_key FROM journal j
+                  WHERE $1 <> '' AND j.table_name = 'placement' AND coalesce(j.row_after, j.row_before) ->> $1 = $2
+                ), entries AS (
+                  SELECT j.* FROM journal j
+                  WHERE $1 = ''
+                     OR (j.table_name = $3 AND j.row_key = $2)
+                     OR coalesce(j.row_after, j.row_before) ->> $1 = $2
+                     OR (j.table_name IN ('contract', 'assessment')
+                         AND coalesce(j.row_after, j.row_before) ->> 'placement_id' IN (SELECT row_key FROM placements))
+                  ORDER BY j.seq DESC LIMIT $4
+                )
+                SELECT seq, to_char(at, 'YYYY-MM-DD HH24:MI:SS') AS at, role, operation, table_name,
+                       CASE WHEN table_name = 'person' THEN shown_value('id_number', row_key, $5) ELSE row_key END AS row_key,
+                       (SELECT string_agg(CASE WHEN operation = 'UPDATE'
+                                               THEN k || ': ' || shown_value(k, row_before ->> k, $5) || ' → ' || shown_value(k, row_after ->> k, $5)
+                                               ELSE k || '=' || shown_value(k, coalesce(row_after, row_before) ->> k, $5) END, '; ' ORDER BY k)
+                        FROM jsonb_object_keys(coalesce(row_after, row_before)) k
+                        WHERE (operation <> 'UPDATE' OR row_before -> k IS DISTINCT FROM row_after -> k)
+                          AND k NOT IN ('created_at', 'updated_at', 'recorded_at', 'run_at')) AS changes
+                FROM entries ORDER BY seq
+                """, [column, key, table, limit, reveal])
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Postgres
+
+/// 管理台账 (SPEC §8): the number of posts, who created them, the funding channel and the pay
+/// standard — per post, summarised, and month by month — all as of any date.
+public enum Ledger {
+    /// Every post that existed (was proposed) on the day, with its state on that day, its pay
+    /// standard in force, its holder, the contract covering the day (or the holder's latest),
+    /// and the end of the holder's unbroken insurance cover that includes the day.
+    public static func posts(_ connection: Connection, region: String?, asOf: Day) throws -> [Row] {
+        let prefix = try prefix(connection, region)
+        return try Database.mapped {
+            try connection.query("""
+                WITH standards AS (
+                  SELECT k.county_code, k.post_type, s.monthly_fen, s.social_insurance_fen
+                  FROM (SELECT DISTINCT county_code, post_type FROM post WHERE region_code LIKE $1 || '%') k
+                  CROSS JOIN LATERAL pay_standard_on(k.county_code || '000000', k.post_type, $2::date) s
+                )
+                SELECT p.id, p.county_code, t.name AS township, CASE WHEN v.level = 5 THEN v.name END AS village,
+                       p.post_type, p.funding_channel, p.developer, s.monthly_fen, s.social_insurance_fen,
+                       \(stateOn("p", "$2::date")) AS state,
+                       h.id_number, pe.name, c.start_on::text AS contract_start, c.end_on::text AS contract_end,
+                       (SELECT upper(cover) - 1 FROM unnest(insurance_coverage(h.id_number)) cover WHERE cover @> $2::date)::text AS insured_to
+                FROM post p
+                JOIN region v ON v.code = p.region_code
+                JOIN region t ON t.code = rpad(left(p.region_code, 9), 12, '0')
+                LEFT JOIN standards s ON s.county_code = p.county_code AND s.post_type = p.post_type
+                LEFT JOIN placement h ON h.post_id = p.id AND h.start_on <= $2::date AND (h.exit_on IS NULL OR h.exit_on >= $2::date)
+                LEFT JOIN person pe ON pe.id_number = h.id_number
+                LEFT JOIN LATERAL (SELECT start_on, end_on FROM contract WHERE placement_id = h.id AND start_on <= $2::date
+                                   ORDER BY start_on DESC LIMIT 1) c ON true
+                WHERE p.region_code LIKE $1 || '%' AND p.proposed_on <= $2::date
+                ORDER BY p.region_code, p.id
+                """, [prefix, asOf.iso])
+        }
+    }
+
+    /// Posts in force on the day (approved, not closed), filled and vacant, and the monthly
+    /// subsidy they commit (post and social-insurance standards of the filled ones), per
+    /// township × type × funding channel × developer; then per funding channel, and in all.
+    public static func summary(_ connection: Connection, region: String?, asOf: Day) throws -> [Row] {
+        let prefix = try prefix(connection, region)
+        return try Database.mapped {
+            try connection.query("""
+                WITH standards AS (
+                  SELECT k.county_code, k.post_type, s.monthly_fen, s.social_insurance_fen
+                  FROM (SELECT DISTINCT county_code, post_type FROM post WHERE region_code LIKE $1 || '%') k
+                  CROSS JOIN LATERAL pay_standard_on(k.county_code || '000000', k.post_type, $2::date) s
+                ), posts AS (
+                  SELECT p.*, rpad(left(p.region_code, 9), 12, '0') AS township_code,
+                         EXISTS (SELECT 1 FROM placement h WHERE h.post_id = p.id AND h.start_on <= $2::date
+                                 AND (h.exit_on IS NULL OR h.exit_on >= $2::date)) AS filled,
+                         coalesce(s.monthly_fen, 0) + coalesce(s.social_insurance_fen, 0) AS monthly_fen
+                  FROM post p LEFT JOIN standards s ON s.county_code = p.county_code AND s.post_type = p.post_type
+                  WHERE p.region_code LIKE $1 || '%' AND \(stateOn("p", "$2::date")) = 'approved'
+                )
+                SELECT CASE WHEN GROUPING(township_code) = 0 THEN 'detail' WHEN GROUPING(funding_channel) = 0 THEN 'funding_channel'
+                            ELSE 'total' END AS level,
+                       township_code, (SELECT name FROM region WHERE code = township_code) AS township,
+                       post_type, funding_channel, developer, count(*) AS posts, count(*) FILTER (WHERE filled) AS filled,
+                       count(*) FILTER (WHERE NOT filled) AS vacant, coalesce(sum(monthly_fen) FILTER (WHERE filled), 0) AS commitment_fen
+                FROM posts
+                GROUP BY GROUPING SETS ((township_code, post_type, funding_channel, developer), (funding_channel), ())
+                ORDER BY GROUPING(township_code), GROUPING(funding_channel), township_code, post_type, funding_channel, developer
+                """, [prefix, asOf.iso])
+        }
+    }
+
+    /// 规模总体稳定: month by month, the posts in force at the month's end, how many were filled
+    /// then, the people in post on any day of the month, and the hires and exits in it.
+    public static func scale(_ connection: Connection, region: String?, from: Month, to: Month) throws -> [Row] {
+        guard from <= to else {
+            throw AppError.badInput(Text(en: "--to \(to) is before --from \(from)", zh: "--to \(to) 早于 --from \(from)"))
+        }
+        let prefix = try prefix(connection, region)
+        return try Database.mapped {
+            try connection.query("""
+                WITH months AS (
+                  SELECT m::date AS first, (m + interval '1 month' - interval '1 day')::date AS last
+                  FROM generate_series($2::date, $3::date, interval '1 month') m
+                ), posts AS (SELECT * FROM post WHERE region_code LIKE $1 || '%' AND approved_on IS NOT NULL),
+                placements AS (SELECT pl.* FROM placement pl JOIN posts p ON p.id = pl.post_id)
+                SELECT to_char(m.first, 'YYYY-MM') AS month,
+                  (SELECT count(*) FROM posts p WHERE p.approved_on <= m.last AND (p.closed_on IS NULL OR p.closed_on > m.last)) AS posts,
+                  (SELECT count(DISTINCT pl.post_id) FROM placements pl WHERE pl.start_on <= m.last AND (pl.exit_on IS NULL OR pl.exit_on >= m.last)) AS filled,
+                  (SELECT count(DISTINCT pl.id_number) FROM placements pl WHERE pl.start_on <= m.last AND (pl.exit_on IS NULL OR pl.exit_on >= m.first)) AS people,
+                  (SELECT count(*) FROM placements pl WHERE pl.start_on BETWEEN m.first AND m.last) AS hires,
+                  (SELECT count(*) FROM placements pl WHERE pl.exit_on BETWEEN m.first AND m.last) AS exits
+                FROM months m ORDER BY m.first
+                """, [prefix, from.firstDay.iso, to.firstDay.iso])
+        }
+    }
+
+    /// A post's state on a day, from its dates.
+    private static func stateOn(_ post: String, _ day: String) -> String {
+        """
+        CASE WHEN \(post).closed_on <= \(day) THEN 'closed' WHEN \(post).approved_on <= \(day) THEN 'approved'
+             WHEN \(post).rejected_on <= \(day) THEN 'rejected' ELSE 'proposed' END
+        """
+    }
+
+    private static func prefix(_ connection: Connection, _ region: String?) throws -> String {
+        try region.map { try Regions.require(connection, $0).significantPrefix } ?? ""
+    }
+}

@@ -1,0 +1,201 @@
+import ArgumentParser
+import Foundation
+import WelfarePosts
+
+/// The filters every audit report takes.
+struct AuditFilterOptions: ParsableArguments {
+    @Option(help: "Only this region and those under it.") var region: String?
+    @Option(help: "The date the report is as of (default today).") var asOf: String?
+    @Option(help: "First month of the payment rules (YYYY-MM; default: the earliest month paid or approved).") var from: String?
+    @Option(help: "Last month of the payment rules (YYYY-MM; default: the as-of month).") var to: String?
+    @Option(help: "Only this rule code, e.g. UNINSURED.") var rule: String?
+
+    func filter() throws -> Audit.Filter {
+        Audit.Filter(region: region, asOf: try asOf.map { try Parse.day($0, "--as-of") },
+                     from: try from.map { try Parse.month($0, "--from") }, to: try to.map { try Parse.month($0, "--to") },
+                     rule: rule?.uppercased())
+    }
+}
+
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "Find ineligible placements and irregular payments (查处).",
+        subcommands: [Violations.self, Summary.self])
+
+    struct Violations: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Every case of the rules of SPEC §7, one row each, with its basis (exit 0 whatever is found).")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var filter: AuditFilterOptions
+        @Flag(help: "Show full resident IDs.") var reveal = false
+
+        func run() throws {
+            let connection = try global.connect()
+            let rows = try Audit.violations(connection, try filter.filter())
+            let zh = global.lang == .zh
+            global.output.list(
+                [Column("rule", "rule", "规则"), Column("county", "county", "县区"), Column("township", "township", "乡镇"),
+                 Column("village", "village", "村"), Column("id_number", "resident ID", "身份证号"), Column("name", "name", "姓名"),
+                 Column("post_id", "post", "岗位编号"), Column("from", "from", "起始日期"), Column("to", "to", "终止日期"),
+                 Column("month", "month", "月份"), Column("amount", "amount", "涉及金额"),
+                 Column("explanation", "explanation", "说明"), Column("basis", "basis", "依据")],
+                rows.map { row in
+                    [row["rule"], row["county"], row["township"], row["village"], masked(row["id_number"], reveal: reveal), row["name"],
+                     row["post_id"], row["from_on"], row["to_on"], row["month"], yuan(row["amount_fen"]),
+                     zh ? row["explanation_zh"] : row["explanation"], row["basis"]]
+                })
+        }
+    }
+
+    struct Summary: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cases and money at stake per rule and county, with totals.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var filter: AuditFilterOptions
+
+        func run() throws {
+            let connection = try global.connect()
+            let rows = try Audit.summary(connection, try filter.filter())
+            let zh = global.lang == .zh
+            global.output.list(
+                [Column("rule", "rule", "规则"), Column("county_code", "county code", "县区代码"), Column("county", "county", "县区"),
+                 Column("cases", "cases", "案例数"), Column("amount", "amount", "涉及金额")],
+                rows.map { row in
+                    let total = zh ? "合计" : "total"
+                    let rule = row["rule"].flatMap { $0.isEmpty ? nil : $0 }
+                    let county = row["county_code"].flatMap { $0.isEmpty ? nil : $0 }
+                    return [rule ?? total, county ?? (rule == nil ? nil : total), row["county"], row["cases"], yuan(row["amount_fen"])]
+                })
+        }
+    }
+}
+
+struct LedgerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger", abstract: "The management ledger (管理台账), as of any date.",
+        subcommands: [Posts.self, Summary.self, Scale.self])
+
+    struct Posts: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Every post: region, type, developer, funding, pay standard, state, holder, contract, insurance end.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this region and those under it.") var region: String?
+        @Option(help: "The date the ledger is as of (default today).") var asOf: String?
+        @Flag(help: "Show full resident IDs.") var reveal = false
+
+        func run() throws {
+            let day = try asOf.map { try Parse.day($0, "--as-of") } ?? .today()
+            let connection = try global.connect()
+            let vocabulary = try Vocabulary.load(connection)
+            let lang = global.lang
+            global.output.list(
+                [Column("post_id", "post", "岗位编号"), Column("township", "township", "乡镇"), Column("village", "village", "村"),
+                 Column("post_type", "type", "岗位类型"), Column("funding_channel", "funding", "资金渠道"),
+                 Column("developer", "developer", "开发主体"), Column("monthly", "monthly", "岗位补贴标准"),
+                 Column("social_insurance", "social insurance", "社保补贴标准"), Column("state", "state", "状态"),
+                 Column("id_number", "holder ID", "在岗人员身份证号"), Column("name", "holder", "在岗人员"),
+                 Column("contract_start", "contract from", "合同起始"), Column("contract_end", "contract to", "合同终止"),
+                 Column("insured_to", "insured to", "保险截止")],
+                try Ledger.posts(connection, region: region, asOf: day).map { row in
+                    [row["id"], row["township"], row["village"], row["post_type"].map { vocabulary.label(.postType, $0, lang) },
+                     row["funding_channel"].map { vocabulary.label(.fundingChannel, $0, lang) }, row["developer"],
+                     yuan(row["monthly_fen"]), yuan(row["social_insurance_fen"]), row["state"].map { stateLabel($0, lang) },
+                     masked(row["id_number"], reveal: reveal), row["name"], row["contract_start"], row["contract_end"], row["insured_to"]]
+                })
+        }
+    }
+
+    struct Summary: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Posts in force, filled and vacant, and the monthly subsidy commitment, by township, type, funding and developer.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this region and those under it.") var region: String?
+        @Option(help: "The date the ledger is as of (default today).") var asOf: String?
+
+        func run() throws {
+            let day = try asOf.map { try Parse.day($0, "--as-of") } ?? .today()
+            let connection = try global.connect()
+            let vocabulary = try Vocabulary.load(connection)
+            let lang = global.lang
+            let levels: [String: Text] = ["funding_channel": Text(en: "by funding", zh: "按资金渠道"), "total": Text(en: "total", zh: "合计")]
+            global.output.list(
+                [Column("level", "level", "层级"), Column("township", "township", "乡镇"), Column("post_type", "type", "岗位类型"),
+                 Column("funding_channel", "funding", "资金渠道"), Column("developer", "developer", "开发主体"),
+                 Column("posts", "posts", "岗位数"), Column("filled", "filled", "在岗"), Column("vacant", "vacant", "空缺"),
+                 Column("commitment", "monthly commitment", "月补贴承诺")],
+                try Ledger.summary(connection, region: region, asOf: day).map { row in
+                    let level = row["level"] ?? ""
+                    return [levels[level].map { $0(lang) } ?? (lang == .zh ? "明细" : level), row["township"],
+                            row["post_type"].map { vocabulary.label(.postType, $0, lang) },
+                            row["funding_channel"].map { vocabulary.label(.fundingChannel, $0, lang) }, row["developer"],
+                            row["posts"], row["filled"], row["vacant"], yuan(row["commitment_fen"])]
+                })
+        }
+    }
+
+    struct Scale: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Month by month: posts in force and filled at the month's end, people in post, hires and exits (规模总体稳定).")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "First month (YYYY-MM).") var from: String
+        @Option(help: "Last month (YYYY-MM).") var to: String
+        @Option(help: "Only this region and those under it.") var region: String?
+
+        func run() throws {
+            let from = try Parse.month(self.from, "--from"), to = try Parse.month(self.to, "--to")
+            let connection = try global.connect()
+            global.output.list(
+                [Column("month", "month", "月份"), Column("posts", "posts", "岗位数"), Column("filled", "filled", "在岗岗位"),
+                 Column("people", "people in post", "在岗人数"), Column("hires", "hires", "新聘"), Column("exits", "exits", "退岗")],
+                try Ledger.scale(connection, region: region, from: from, to: to).map { row in
+                    [row["month"], row["posts"], row["filled"], row["people"], row["hires"], row["exits"]]
+                })
+        }
+    }
+}
+
+struct JournalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "journal", abstract: "The append-only, hash-chained journal of every change.",
+        subcommands: [Verify.self, Show.self])
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check the hash chain; exit 1 naming the first entry altered, removed or reordered.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let connection = try global.connect()
+            let result = try Journal.verify(connection)
+            if let problem = result.problem {
+                throw AppError(.rule, code: "JOURNAL_TAMPERED", Text(
+                    en: problem.explanation.en + ". Keep the database as it is and tell the system administrator and the auditors.",
+                    zh: problem.explanation.zh + "。请保持数据库现状，并报告系统管理员和审计人员。"))
+            }
+            global.output.entity([
+                (Column("entries", "entries", "日志条数"), String(result.entries)),
+                (Column("verified", "verified", "校验结果"), global.lang == .zh ? "完整，未被篡改" : "intact"),
+                (Column("last_hash", "last hash (keep it to prove the past later)", "最后哈希（请留存以备日后核验）"), result.lastHash),
+            ])
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The history of a post or person (post:ID, person:ID), or the latest entries.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "post:320321-00001 or person:RESIDENT_ID.") var entity: String?
+        @Option(help: "At most this many entries, the latest.") var limit: Int = 1000
+        @Flag(help: "Show full resident IDs and bank accounts.") var reveal = false
+
+        func run() throws {
+            let entity = try self.entity.map { try Journal.Entity($0) }
+            let connection = try global.connect()
+            global.output.list(
+                [Column("seq", "entry", "序号"), Column("at", "at", "时间"), Column("role", "role", "数据库角色"),
+                 Column("operation", "operation", "操作"), Column("table", "table", "表"), Column("key", "key", "主键"),
+                 Column("changes", "changes", "变动")],
+                try Journal.show(connection, entity: entity, limit: limit, reveal: reveal).map { row in
+                    [row["seq"], row["at"], row["role"], row["operation"], row["table_name"], row["row_key"], row["changes"]]
+                })
+        }
+    }
+}
