@@ -300,6 +300,13 @@ BEGIN
     EXECUTE 'REVOKE ALL ON journal_head FROM PUBLIC';
     EXECUTE 'GRANT SELECT ON journal_head TO wp_auditor';
   END IF;
+  -- The chain is one for the whole database: verifying it needs every entry, whatever the
+  -- auditor's region; it tells where the chain breaks, not what the entries say.
+  IF to_regprocedure('journal_verify()') IS NOT NULL THEN
+    EXECUTE 'ALTER FUNCTION journal_verify() SECURITY DEFINER SET search_path = public, pg_temp';
+    EXECUTE 'REVOKE ALL ON FUNCTION journal_verify() FROM PUBLIC';
+    EXECUTE 'GRANT EXECUTE ON FUNCTION journal_verify() TO wp_auditor';
+  END IF;
   IF to_regclass('audit_rule') IS NOT NULL THEN
     EXECUTE 'GRANT SELECT ON audit_rule TO wp_auditor';
   END IF;

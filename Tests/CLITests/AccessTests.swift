@@ -237,6 +237,21 @@ struct AccessTests {
         for arguments in writes {
             try scene.expectRefused(auditor, arguments, ["PERMISSION_DENIED"])
         }
+        // The journal of every county under the city, and the audit.
+        let journal = try scene.expectOK(auditor, ["journal", "show", "--entity", "post:\(scene.postY)"])
+        #expect(journal.contains(scene.postY), "\(journal)")
+        let verified = try scene.cli(auditor, ["journal", "verify"])
+        #expect(verified.status == 0, "\(verified.stderr)")
+        _ = try scene.expectOK(auditor, ["audit", "violations", "--as-of", "2026-06-30"])
+        // A county auditor of the other county sees none of this county's journal.
+        let countyAuditor = try scene.login("auditor", Scene.countyY)
+        let own = try scene.psql(countyAuditor, "SELECT count(*) FILTER (WHERE county_code = '320321') || '/' || count(*) FILTER (WHERE county_code = '320322') FROM journal")
+        let counts = own.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "/")
+        #expect(counts.first == "0" && (Int(counts.last ?? "") ?? 0) > 0, "\(own)")
+        // Nobody else reads the journal or runs the audit.
+        let township = try scene.login("township-admin", Fixtures.townshipA)
+        try scene.expectRefused(township, ["journal", "show"], ["PERMISSION_DENIED"])
+        try scene.expectRefused(township, ["audit", "violations"], ["PERMISSION_DENIED"])
         let psql = try scene.psql(auditor, "UPDATE post SET need = 'x'")
         #expect(psql.status != 0 && psql.stderr.contains("permission denied"), "\(psql.stderr)")
         if scene.journalExists {
@@ -324,6 +339,16 @@ struct AccessTests {
                     for secret in ids + accounts {
                         #expect(!printed.contains(secret), "\(arguments) \(format) printed \(secret)")
                     }
+                }
+            }
+        }
+        let auditor = try scene.login("auditor", Fixtures.county)
+        for arguments in [["audit", "violations", "--as-of", "2026-06-30"], ["ledger", "posts", "--as-of", "2026-06-30"], ["journal", "show"]] {
+            for format in ["table", "csv", "json"] {
+                let result = try welfarePosts(arguments + ["--database", auditor, "--format", format], on: scene.database)
+                #expect(result.status == 0, "\(arguments): \(result.stderr)")
+                for secret in ids + accounts {
+                    #expect(!(result.stdout + result.stderr).contains(secret), "\(arguments) \(format) printed \(secret)")
                 }
             }
         }
