@@ -296,6 +296,15 @@ BEGIN
       CASE WHEN region_code IS NOT NULL THEN region_code LIKE (SELECT operator_scope()) || '%'
            ELSE county_code LIKE left((SELECT operator_scope()), 6) || '%' END)$p$;
   END IF;
+  -- Who was given which role and region is journaled like domain data.
+  IF to_regprocedure('journal_statement()') IS NOT NULL THEN
+    CREATE TRIGGER journal_insert AFTER INSERT ON operator REFERENCING NEW TABLE AS new_rows
+      FOR EACH STATEMENT EXECUTE FUNCTION journal_statement('login');
+    CREATE TRIGGER journal_update AFTER UPDATE ON operator REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+      FOR EACH STATEMENT EXECUTE FUNCTION journal_statement('login');
+    CREATE TRIGGER journal_delete AFTER DELETE ON operator REFERENCING OLD TABLE AS old_rows
+      FOR EACH STATEMENT EXECUTE FUNCTION journal_statement('login');
+  END IF;
   IF to_regclass('journal_head') IS NOT NULL THEN
     EXECUTE 'REVOKE ALL ON journal_head FROM PUBLIC';
     EXECUTE 'GRANT SELECT ON journal_head TO wp_auditor';

@@ -290,6 +290,8 @@ struct AccessTests {
         #expect(added.contains("\"role\":\"township-admin\"") && added.contains("\"region_code\":\"320321101000\""), "\(added)")
         let newcomer = scene.conninfo(as: name)
         #expect(try scene.expectOK(newcomer, ["post", "list"]).contains(scene.postA))
+        let journaled = try scene.connection.query("SELECT count(*) AS n FROM journal WHERE table_name = 'operator' AND row_key = $1", [name])
+        #expect(journaled.first?["n"] == "1", "operator_add is journaled")
         let listed = try scene.expectOK(system, ["operator", "list"])
         #expect(listed.contains(name), "\(listed)")
         // A township admin's region is a township; superusers and owners cannot be operators.
