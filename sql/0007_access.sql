@@ -217,9 +217,12 @@ ALTER TABLE insurance_policy ENABLE ROW LEVEL SECURITY;
 CREATE POLICY in_region ON insurance_policy
   USING (id_number IN (SELECT id_number FROM person)) WITH CHECK (id_number IN (SELECT id_number FROM person));
 
+-- A placement belongs to both its post's region and its person's: a person of township B
+-- hired into a post of township A is seen by both townships (the post's manages it).
 ALTER TABLE placement ENABLE ROW LEVEL SECURITY;
 CREATE POLICY in_region ON placement
-  USING (post_id IN (SELECT id FROM post)) WITH CHECK (post_id IN (SELECT id FROM post));
+  USING (post_id IN (SELECT id FROM post) OR id_number IN (SELECT id_number FROM person))
+  WITH CHECK (post_id IN (SELECT id FROM post));
 
 ALTER TABLE contract ENABLE ROW LEVEL SECURITY;
 CREATE POLICY in_region ON contract

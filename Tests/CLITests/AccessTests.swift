@@ -176,6 +176,22 @@ struct AccessTests {
                                 ["HOUSEHOLD_CAP"])
     }
 
+    @Test func aPersonOfAnotherTownshipInThisTownshipsPost() throws {
+        let scene = try Scene()
+        let outsider = try scene.world.person(born: "1981-01-01", village: Fixtures.villageB1)
+        try scene.world.hire(scene.postA, outsider, "2026-01-01", "2026-12-31")
+        let admin = try scene.login("township-admin", Fixtures.townshipA)
+        // The post's township sees the placement (not the person's record) and manages it.
+        let shown = try scene.expectOK(admin, ["post", "show", scene.postA])
+        #expect(shown.contains("2026-01-01"), "\(shown)")
+        let listed = try scene.expectOK(admin, ["post", "list", "--vacant"])
+        #expect(!listed.contains(scene.postA), "a held post listed as vacant: \(listed)")
+        _ = try scene.expectOK(admin, ["due", "--within", "400"])
+        let exited = try scene.expectOK(admin, ["exit", "--person", outsider.value, "--on", "2026-06-30", "--reason", "resigned"])
+        #expect(exited.contains("\"exit_on\":\"2026-06-30\""), "\(exited)")
+        try scene.expectRefused(admin, ["person", "show", outsider.value], ["OUTSIDE_REGION"])
+    }
+
     @Test func countyAdminCannotTouchAnotherCounty() throws {
         let scene = try Scene()
         let admin = try scene.login("county-admin", Fixtures.county)
