@@ -29,16 +29,27 @@ struct Demo: ParsableCommand {
         output.say(Text(en: "\nPayroll, January to March 2026:", zh: "\n工资发放（2026年1月至3月）："))
         output.list([Column("step", "step", "步骤"), Column("refused", "refused by", "违反规则"), Column("outcome", "outcome", "结果")],
                      try DemoPayroll.walk(connection).map { [$0.action(global.lang), $0.refusal, $0.outcome(global.lang)] })
+        output.say(Text(en: "\nSpring 2026, as the auditors will find it:", zh: "\n2026年春（审计将发现的问题）："))
+        output.list([Column("step", "step", "步骤"), Column("outcome", "outcome", "结果")],
+                     try DemoAudit.walk(connection).map { [$0.action(global.lang), $0.outcome(global.lang)] })
         for month in ["2026-02", "2026-03"] {
             output.say(Text(en: "\nFinance export of \(month) (payroll export \(month)):", zh: "\n\(month) 财务导出（payroll export \(month)）："))
             try PayrollCommand.Export.parse([month, "--region", DemoCounty.county, "--draft", "--lang", global.lang.rawValue]
                 + (global.database.map { ["--database", $0] } ?? [])).run()
         }
         output.say(Text(en: "\nPosts on 2026-06-15:", zh: "\n2026-06-15 的岗位："))
-        try PostCommand.List.parse(["--region", DemoCounty.county, "--on", "2026-06-15", "--lang", global.lang.rawValue]
-            + (global.database.map { ["--database", $0] } ?? []) + ["--format", output.format.rawValue]).run()
+        try PostCommand.List.parse(["--region", DemoCounty.county, "--on", "2026-06-15"] + passOn).run()
         output.say(Text(en: "\nPolicy in force in 丰县 on 2026-03-01:", zh: "\n丰县 2026-03-01 执行的政策："))
-        try PolicyCommand.Show.parse(["--region", DemoCounty.county, "--on", "2026-03-01", "--lang", global.lang.rawValue]
-            + (global.database.map { ["--database", $0] } ?? []) + ["--format", output.format.rawValue]).run()
+        try PolicyCommand.Show.parse(["--region", DemoCounty.county, "--on", "2026-03-01"] + passOn).run()
+        let asOf = DemoAudit.asOf.iso
+        output.say(Text(en: "\nLedger summary as of \(asOf) (ledger summary --as-of \(asOf)):", zh: "\n\(asOf) 台账汇总（ledger summary --as-of \(asOf)）："))
+        try LedgerCommand.Summary.parse(["--region", DemoCounty.county, "--as-of", asOf] + passOn).run()
+        output.say(Text(en: "\nViolations as of \(asOf) (audit violations --as-of \(asOf)):", zh: "\n截至 \(asOf) 的违规问题（audit violations --as-of \(asOf)）："))
+        try AuditCommand.Violations.parse(["--region", DemoCounty.county, "--as-of", asOf] + passOn).run()
+    }
+
+    /// The options a chapter run by another command keeps: database, language, format.
+    var passOn: [String] {
+        (global.database.map { ["--database", $0] } ?? []) + ["--lang", global.lang.rawValue, "--format", global.output.format.rawValue]
     }
 }

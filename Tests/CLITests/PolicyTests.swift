@@ -188,25 +188,36 @@ struct FoundationCommandTests {
         #expect(try connection.query("SELECT count(*) AS n FROM (SELECT household_id FROM person GROUP BY 1 HAVING count(*) > 1) h")[0]["n"] != "0")
         // The walk: posts approved, people hired, one renewal, one exit, and each rule refusing.
         #expect(try connection.query("SELECT count(*) AS n FROM post WHERE state = 'approved'")[0]["n"] == "8")
-        #expect(try connection.query("SELECT count(*) AS n FROM placement")[0]["n"] == "7")
+        // Seven hired on New Year's Day, and a trial agreement in April (the audit chapter).
+        #expect(try connection.query("SELECT count(*) AS n FROM placement")[0]["n"] == "8")
         #expect(try connection.query("SELECT count(*) AS n FROM placement WHERE exit_reason = 'employed-elsewhere'")[0]["n"] == "1")
-        #expect(try connection.query("SELECT count(*) AS n FROM contract")[0]["n"] == "8")
+        #expect(try connection.query("SELECT count(*) AS n FROM contract")[0]["n"] == "9")
         for code in ["CONTRACT_TERM", "AGE", "HOUSEHOLD_CAP", "CATEGORY", "LABOUR_CAPACITY", "EXCLUDED_STATUS", "INSURANCE",
                      "POST_NOT_OPEN", "ONE_POST_PER_PERSON", "PAY_STANDARD", "QUOTA"] {
             #expect(first.stdout.contains(code), "the demo shows no \(code) refusal")
         }
-        // Payroll: January and February approved, March a draft with February's late-exit adjustment.
+        // Payroll: January and February approved, March with February's late-exit adjustment
+        // approved in the audit chapter.
         #expect(try connection.query("SELECT string_agg(to_char(month, 'YYYY-MM') || ' ' || state, ',' ORDER BY month) AS s FROM payroll_run")[0]["s"]
-                == "2026-01 approved,2026-02 approved,2026-03 draft")
+                == "2026-01 approved,2026-02 approved,2026-03 approved")
         let adjustment = try connection.query("SELECT to_char(for_month, 'YYYY-MM') AS m, adjustment_fen FROM payroll_line WHERE kind = 'adjustment'")
         #expect(adjustment.count == 1)
         #expect(adjustment.first?["m"] == "2026-02")
         #expect(adjustment.first.flatMap { Int($0["adjustment_fen"] ?? "") }.map { $0 < 0 } == true)
         #expect(first.stdout.contains("PAYROLL_LOCKED"))
         #expect(first.stdout.contains("month,county_code,township,village,post_id,post_type,funding_channel,name,id_number"))
+        // It ends with the violation report: the story's cases, each under its rule.
+        let report = first.stdout.components(separatedBy: "Violations as of 2026-06-30").last ?? ""
+        let planted = ["DECEASED_IN_POST", "INELIGIBLE_IN_POST", "NO_CONTRACT", "UNINSURED", "PAID_NOT_DUE", "UNDERPAID",
+                       "DUPLICATE_PAYMENT", "PAID_TO_OTHER_ACCOUNT", "UNPAID_LATE", "REPEATED_FAILURE", "VACANT_TOO_LONG"]
+        for code in planted { #expect(report.contains("\n\(code) "), "the demo's report shows no \(code)") }
+        try connection.execute("SET welfare_posts.as_of = '2026-06-30'")
+        let found = try connection.query("SELECT count(DISTINCT rule) AS n FROM audit_violation")[0]["n"]
+        #expect(found == String(planted.count))
         let second = try welfarePosts(["demo"], on: database)
         #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("Violations as of 2026-06-30"))
         #expect(try connection.query("SELECT count(*) AS n FROM person")[0]["n"] == "36")
-        #expect(try connection.query("SELECT count(*) AS n FROM placement")[0]["n"] == "7")
+        #expect(try connection.query("SELECT count(*) AS n FROM placement")[0]["n"] == "8")
     }
 }
