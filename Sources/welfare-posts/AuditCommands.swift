@@ -31,6 +31,7 @@ struct AuditCommand: ParsableCommand {
 
         func run() throws {
             let connection = try global.connect()
+            try checkReveal(reveal, connection)
             let rows = try Audit.violations(connection, try filter.filter())
             let zh = global.lang == .zh
             global.output.list(
@@ -85,6 +86,7 @@ struct LedgerCommand: ParsableCommand {
         func run() throws {
             let day = try asOf.map { try Parse.day($0, "--as-of") } ?? .today()
             let connection = try global.connect()
+            try checkReveal(reveal, connection)
             let vocabulary = try Vocabulary.load(connection)
             let lang = global.lang
             global.output.list(
@@ -189,6 +191,7 @@ struct JournalCommand: ParsableCommand {
         func run() throws {
             let entity = try self.entity.map { try Journal.Entity($0) }
             let connection = try global.connect()
+            try checkReveal(reveal, connection)
             global.output.list(
                 [Column("seq", "entry", "序号"), Column("at", "at", "时间"), Column("role", "role", "数据库角色"),
                  Column("operation", "operation", "操作"), Column("table", "table", "表"), Column("key", "key", "主键"),

@@ -122,6 +122,7 @@ struct PostCommand: ParsableCommand {
         func run() throws {
             let day = try on.map { try Parse.day($0, "--on") } ?? .today()
             let connection = try global.connect()
+            try checkReveal(reveal, connection)
             let vocabulary = try Vocabulary.load(connection)
             let lang = global.lang
             let rows = try Posts.list(connection, region: region, state: state, vacantOn: vacant ? day : nil, on: day)
@@ -145,6 +146,7 @@ struct PostCommand: ParsableCommand {
 
         func run() throws {
             let connection = try global.connect()
+            try checkReveal(reveal, connection)
             let vocabulary = try Vocabulary.load(connection)
             printPost(try Posts.find(connection, post), global, vocabulary)
             global.output.say(Text(en: "\nHolders:", zh: "\n历任在岗人员："))
@@ -264,6 +266,7 @@ struct DueCommand: ParsableCommand {
 
     func run() throws {
         let connection = try global.connect()
+        try checkReveal(reveal, connection)
         let rows = try Due.list(connection, region: region, within: within)
         let kinds: [String: String] = ["contract-ends": "合同到期", "insurance-ends": "保险到期", "ages-out": "超龄"]
         global.output.list(

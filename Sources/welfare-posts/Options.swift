@@ -26,6 +26,11 @@ struct GlobalOptions: ParsableArguments {
     }
 }
 
+/// `--reveal` is for roles allowed to see full resident IDs and bank accounts (else exit 1).
+func checkReveal(_ reveal: Bool, _ connection: Connection) throws {
+    if reveal { try Access.requireReveal(connection) }
+}
+
 /// Parsers for the value types of SPEC §3, each failing with a message that says what is expected.
 enum Parse {
     static func day(_ text: String, _ option: String) throws -> Day {

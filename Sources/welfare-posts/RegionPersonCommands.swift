@@ -78,6 +78,7 @@ struct PersonCommand: ParsableCommand {
 
         func run() throws {
             let connection = try global.connect()
+            try checkReveal(reveal, connection)
             let person = try Persons.find(connection, try Persons.parseID(id))
             let vocabulary = try Vocabulary.load(connection)
             let lang = global.lang

@@ -35,6 +35,18 @@ public enum PersonImport {
                          zh: "\(row["code"] ?? "") 不是已登记的村：请先用 `region import` 导入区划")
                 }
                 try staging.requireNoProblems()
+                if try Access.current(connection) != nil {
+                    try staging.refuseOutsideRegion(connection, """
+                        SELECT s.line, 'village_code' AS key, s.village_code AS code FROM person_stage s
+                        WHERE s.village_code NOT LIKE (SELECT operator_scope()) || '%'
+                        UNION ALL
+                        SELECT s.line, 'id_number', NULL FROM person_stage s
+                        WHERE s.id_number IN (SELECT persons_outside_region(array_agg(id_number)) FROM person_stage)
+                        """) { row in
+                        row["code"].map { Text(en: "village \($0) is outside your region", zh: "村 \($0) 不在您的管辖区域内") }
+                            ?? Text(en: "this person is registered in another region", zh: "该人员已在其他区域登记")
+                    }
+                }
                 let keep = [staging.header.position["bank_account"] == nil, staging.header.position["phone"] == nil]
                 if dryRun {
                     let counts = try connection.query("""

@@ -112,6 +112,22 @@ public struct Staging {
             zh: "文件中有 \(lines) 行有误，未导入任何数据。请改正后重新导入："), problems: sorted)
     }
 
+    /// Refuses the whole file (exit 1, `OUTSIDE_REGION`) when rows lie outside the operator's
+    /// region, listing each. The query returns `line`, `key` and what `describe` reads. Row-level
+    /// security would refuse the write anyway; this says which rows and why.
+    public func refuseOutsideRegion(_ connection: Connection, _ sql: String, describe: (Row) -> Text) throws {
+        let rows = try connection.query(sql)
+        guard !rows.isEmpty else { return }
+        let problems = rows.map { row in
+            let line = Int(row["line"] ?? "") ?? 0
+            let index = row["key"].flatMap { header.position[$0] }
+            return FileProblem(line: line, column: index.map { $0 + 1 }, header: index.map { header.headers[$0] }, problem: describe(row))
+        }.sorted { ($0.line, $0.column ?? 0) < ($1.line, $1.column ?? 0) }
+        throw AppError(.rule, code: "OUTSIDE_REGION", Text(
+            en: "\(Set(problems.map(\.line)).count) row(s) of the file are outside your region; nothing was imported. Leave them to their own region's operator:",
+            zh: "文件中有 \(Set(problems.map(\.line)).count) 行不在您的管辖区域内，未导入任何数据。请交由所属区域的操作员办理："), problems: problems)
+    }
+
     /// COPY text format: backslash, tab, and line breaks escaped.
     static func copyEscaped(_ value: String) -> String {
         guard value.utf8.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else { return value }

@@ -12,7 +12,7 @@ public enum Due {
             try connection.query("""
                 WITH in_post AS (
                   SELECT pl.id, pl.id_number, pe.name, pl.post_id, po.region_code, r.name AS region_name, pl.exit_on
-                  FROM placement pl JOIN post po ON po.id = pl.post_id JOIN person pe ON pe.id_number = pl.id_number
+                  FROM placement pl JOIN post po ON po.id = pl.post_id LEFT JOIN person pe ON pe.id_number = pl.id_number
                   JOIN region r ON r.code = po.region_code
                   WHERE po.region_code LIKE $1 || '%' AND pl.start_on <= $3::date AND (pl.exit_on IS NULL OR pl.exit_on >= $2::date)
                 ), items AS (

@@ -25,22 +25,13 @@ enum Eligibility {
                    (SELECT string_agg(s.status, ',' ORDER BY s.status) FROM person_status s
                      WHERE s.id_number = p.id_number AND s.valid_from <= $2::date
                        AND (s.valid_to IS NULL OR s.valid_to >= $2::date)) AS statuses,
-                   (SELECT string_agg(m.name, ',' ORDER BY m.name) FROM person m JOIN person_status s ON s.id_number = m.id_number
-                     WHERE m.county_code = p.county_code AND m.household_id = p.household_id AND m.id_number <> p.id_number
-                       AND s.status = 'village-cadre' AND s.valid_from <= $2::date
-                       AND (s.valid_to IS NULL OR s.valid_to >= $2::date)) AS cadres_in_household,
+                   -- Whole households, whatever the operator's region hides (sql/0007_access.sql).
+                   household_cadres(p.id_number, $2::date) AS cadres_in_household,
                    insurance_coverage(p.id_number) @> daterange($2::date, $3::date, '[]') AS insured,
                    (SELECT min(d)::date::text FROM generate_series($2::date, $3::date, interval '1 day') d
                      WHERE NOT insurance_coverage(p.id_number) @> d::date) AS first_uncovered,
                    EXISTS (SELECT 1 FROM pay_standard_on($4, $5, $2::date)) AS paid,
-                   -- Most other household members in post on any one day from the start on.
-                   (WITH others AS (
-                      SELECT daterange(pl.start_on, pl.exit_on, '[]') AS r FROM placement pl
-                      JOIN person m ON m.id_number = pl.id_number
-                      WHERE m.county_code = p.county_code AND m.household_id = p.household_id AND m.id_number <> p.id_number
-                        AND daterange(pl.start_on, pl.exit_on, '[]') && daterange($2::date, NULL, '[]'))
-                    SELECT coalesce(max((SELECT count(*) FROM others o WHERE o.r @> x.d)), 0)
-                    FROM (SELECT $2::date AS d UNION SELECT lower(r) FROM others WHERE lower(r) > $2::date) x) AS household_in_post
+                   household_in_post(p.id_number, $2::date) AS household_in_post
             FROM person p CROSS JOIN eligibility_on($4, $2::date) e
             WHERE p.id_number = $1
             """, [contract.id.value, contract.start.iso, contract.end.iso, contract.postRegion, contract.postType])

@@ -5,7 +5,7 @@ public enum Placements {
     static let summary = """
         SELECT pl.id, pl.post_id, pl.id_number, pe.name, pl.start_on::text, pl.exit_on::text, pl.exit_reason,
                c.kind, c.start_on::text AS contract_start, c.end_on::text AS contract_end
-        FROM placement pl JOIN person pe ON pe.id_number = pl.id_number
+        FROM placement pl LEFT JOIN person pe ON pe.id_number = pl.id_number
         LEFT JOIN LATERAL (SELECT * FROM contract c WHERE c.placement_id = pl.id ORDER BY c.start_on DESC LIMIT 1) c ON true
         WHERE pl.id = $1
         """
@@ -27,7 +27,7 @@ public enum Placements {
                 }
                 let holder = try connection.query("""
                     SELECT pe.name, pl.id_number, pl.start_on::text, pl.exit_on::text FROM placement pl
-                    JOIN person pe ON pe.id_number = pl.id_number
+                    LEFT JOIN person pe ON pe.id_number = pl.id_number
                     WHERE pl.post_id = $1 AND (pl.exit_on IS NULL OR pl.exit_on >= $2::date) ORDER BY pl.start_on LIMIT 1
                     """, [id, start.iso])
                 if let holder = holder.first {

@@ -46,6 +46,10 @@ public enum Posts {
                                  + (lock ? " FOR UPDATE OF p" : ""), [id])
         }
         guard let row = rows.first else {
+            // Row-level security hides posts of other regions: say so rather than "not found".
+            if try Database.mapped({ try connection.query("SELECT post_exists($1) AS e", [id])[0]["e"] }) == "t" {
+                throw Access.outsideRegion(Text(en: "post \(id)", zh: "岗位 \(id) "))
+            }
             throw AppError.notFound(Text(en: "there is no post \(id): `post list` shows the posts", zh: "没有编号为 \(id) 的岗位：可用 `post list` 查看"))
         }
         return row
@@ -122,7 +126,7 @@ public enum Posts {
                     throw AppError.badInput(Text(en: "--on must be after the approval date \(approved)", zh: "--on 须晚于审批日期 \(approved)"))
                 }
                 let holders = try connection.query("""
-                    SELECT pl.id, pl.id_number, pe.name, pl.start_on::text FROM placement pl JOIN person pe ON pe.id_number = pl.id_number
+                    SELECT pl.id, pl.id_number, pe.name, pl.start_on::text FROM placement pl LEFT JOIN person pe ON pe.id_number = pl.id_number
                     WHERE pl.post_id = $1 AND (pl.exit_on IS NULL OR pl.exit_on >= $2::date) FOR UPDATE OF pl
                     """, [id, day.iso])
                 for holder in holders {
@@ -154,7 +158,7 @@ public enum Posts {
             try connection.query("""
                 SELECT \(columns), h.id_number AS holder_id, h.name AS holder_name
                 FROM post p JOIN region r ON r.code = p.region_code
-                LEFT JOIN LATERAL (SELECT pl.id_number, pe.name FROM placement pl JOIN person pe ON pe.id_number = pl.id_number
+                LEFT JOIN LATERAL (SELECT pl.id_number, pe.name FROM placement pl LEFT JOIN person pe ON pe.id_number = pl.id_number
                   WHERE pl.post_id = p.id AND pl.start_on <= $3::date AND (pl.exit_on IS NULL OR pl.exit_on >= $3::date)) h ON true
                 WHERE p.region_code LIKE $1 || '%' AND ($2::text IS NULL OR p.state = $2)
                   AND (NOT $4 OR (p.state = 'approved' AND h.id_number IS NULL))
@@ -169,7 +173,7 @@ public enum Posts {
             try connection.query("""
                 SELECT pl.id_number, pe.name, pl.start_on::text, pl.exit_on::text, pl.exit_reason,
                        (SELECT max(c.end_on)::text FROM contract c WHERE c.placement_id = pl.id) AS contract_end
-                FROM placement pl JOIN person pe ON pe.id_number = pl.id_number
+                FROM placement pl LEFT JOIN person pe ON pe.id_number = pl.id_number
                 WHERE pl.post_id = $1 ORDER BY pl.start_on
                 """, [id])
         }

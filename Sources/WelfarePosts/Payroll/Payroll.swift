@@ -145,7 +145,7 @@ public enum Payroll {
                   SELECT 0 AS o, 'total' AS dimension, '' AS key, '' AS label, count(DISTINCT id_number) AS people, count(*) AS lines,
                          sum(total_fen) AS total_fen, sum(adjustment_fen) AS adjustment_fen FROM lines
                   UNION ALL
-                  SELECT 1, 'county', county_code, (SELECT name FROM region WHERE code = county_code || '000000'),
+                  SELECT 1, 'county', county_code, (SELECT r.name FROM region r WHERE r.code = lines.county_code || '000000'),
                          count(DISTINCT id_number), count(*), sum(total_fen), sum(adjustment_fen) FROM lines GROUP BY county_code
                   UNION ALL
                   SELECT 2, 'township', township_code, township, count(DISTINCT id_number), count(*), sum(total_fen), sum(adjustment_fen)

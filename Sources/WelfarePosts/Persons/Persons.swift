@@ -23,7 +23,13 @@ public enum Persons {
                 WHERE p.id_number = $1
                 """, [id.value])
         }
-        guard let row = rows.first else { throw notRegistered(id) }
+        guard let row = rows.first else {
+            // Row-level security hides persons of other regions: say so rather than "not registered".
+            if try Database.mapped({ try connection.query("SELECT person_exists($1) AS e", [id.value])[0]["e"] }) == "t" {
+                throw Access.outsideRegion(Text(en: "the person \(id.masked)", zh: "人员 \(id.masked) "))
+            }
+            throw notRegistered(id)
+        }
         return row
     }
 

@@ -160,10 +160,16 @@ public struct AppError: Error, Sendable {
             self.init(rule: rule, Text(en: error.message, zh: error.hint ?? error.message))
             return
         }
+        if error.sqlState == "42501" && error.message.contains("row-level security") {
+            self.init(.rule, code: "OUTSIDE_REGION", Text(
+                en: "that row is outside your region (\(error.message)): you can only change rows of your own region; an operator of the other region must do it",
+                zh: "该数据不在您的管辖区域内（\(error.message)）：您只能修改本区域的数据，请由所属区域的操作员办理"))
+            return
+        }
         if error.sqlState == "42501" {
             self.init(.rule, code: "PERMISSION_DENIED", Text(
-                en: "your database role may not do this: \(error.message). Ask a system administrator for the right role or region.",
-                zh: "您的数据库角色无权执行此操作：\(error.message)。请联系系统管理员分配正确的角色或区域。"))
+                en: "your role may not do this (\(error.message)): it is another role's work; ask an operator who holds that role, or a system administrator to change yours",
+                zh: "您的角色无权执行此操作（\(error.message)）：此项工作属于其他角色；请由相应角色的操作员办理，或联系系统管理员调整您的角色"))
             return
         }
         if error.sqlState.hasPrefix("23") || error.sqlState.hasPrefix("22") {
