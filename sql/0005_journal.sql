@@ -149,7 +149,8 @@ REVOKE ALL ON journal, journal_head FROM PUBLIC;
 -- Finds the first entry that is not as it was written, and what happened to it: `altered`
 -- (its content no longer matches its hash), `removed` (entries before it are missing),
 -- `reordered` (it does not follow the entry before it), `truncated` (entries at the end are
--- missing). No row: the chain is whole.
+-- missing); problem NULL when the chain is whole. One row, with the number of entries and
+-- the last hash.
 CREATE FUNCTION journal_verify()
 RETURNS TABLE (seq bigint, problem text, expected_seq bigint, entries bigint, last_hash text)
 LANGUAGE sql STABLE AS $$
@@ -175,5 +176,6 @@ LANGUAGE sql STABLE AS $$
   )
   SELECT p.seq, p.problem, p.expected_seq, (SELECT count(*) FROM journal),
          (SELECT encode(h.last_hash, 'hex') FROM journal_head h)
-  FROM problems p ORDER BY p.seq, p.problem LIMIT 1
+  FROM (SELECT 1) one
+  LEFT JOIN LATERAL (SELECT * FROM problems ORDER BY problems.seq, problems.problem LIMIT 1) p ON true
 $$;

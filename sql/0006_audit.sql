@@ -48,9 +48,12 @@ CREATE FUNCTION audit_county() RETURNS text LANGUAGE sql STABLE AS $$
   SELECT coalesce(current_setting('welfare_posts.county', true), '')
 $$;
 
+-- The earliest month paid, found at the start of an index instead of by reading every payment.
+CREATE INDEX disbursement_month ON disbursement (month);
+
 CREATE FUNCTION audit_from_month() RETURNS date LANGUAGE sql STABLE AS $$
   SELECT coalesce(nullif(current_setting('welfare_posts.from_month', true), '')::date,
-                  least((SELECT min(month) FROM disbursement WHERE county_code LIKE audit_county() || '%'),
+                  least((SELECT month FROM disbursement WHERE county_code LIKE audit_county() || '%' ORDER BY month LIMIT 1),
                         (SELECT min(month) FROM payroll_run WHERE state = 'approved' AND county_code LIKE audit_county() || '%')),
                   audit_to_month())
 $$;
@@ -288,78 +291,101 @@ CREATE VIEW audit_vacant_too_long WITH (security_invoker = true) AS
   WHERE po.approved_on <= a.day AND (po.closed_on IS NULL OR po.closed_on > a.day)
     AND h.held IS NOT TRUE AND a.day - v.since + 1 > 90;
 
--- Payments against entitlements (SPEC §6), per person, post and month of the range:
+-- The three rules that compare money with entitlement (SPEC §6), per person, post and month
+-- of the range, in one pass:
 --   due    what payroll_due gives now;
 --   booked due, plus the adjustment lines carried by the month's approved payroll;
 --   paid   what the bank paid for the month (paid on or before the as-of date).
 -- A payment without a post counts for the person's one post that month, if they had one.
-CREATE VIEW audit_payment WITH (security_invoker = true) AS
-  WITH range AS (SELECT * FROM audit_range), due AS (
+--
+-- A PL/pgSQL function, so that the query is planned with the report's parameters as values
+-- (in a plain view they are known only when it runs), and with hash joins and hash
+-- aggregates only: the planner cannot tell how many person-months each part returns, and a
+-- nested loop chosen on a guess of one row goes quadratic over a province, while sorts of
+-- millions of rows spill to disk. Only the cases found meet the person and post tables.
+CREATE FUNCTION audit_payment_cases()
+RETURNS TABLE (rule text, county_code text, township_code text, village_code text, region_code text, id_number text,
+               post_id text, from_on date, to_on date, month date, amount_fen bigint, explanation text,
+               explanation_zh text, basis text)
+LANGUAGE plpgsql STABLE SET enable_nestloop = off SET enable_mergejoin = off SET enable_sort = off SET work_mem = '512MB'
+SET jit = off AS $$
+#variable_conflict use_column
+DECLARE
+  from_month date := audit_from_month();
+  to_month date := audit_to_month();
+  as_of date := audit_as_of();
+  county text := audit_county();
+BEGIN
+  RETURN QUERY
+  WITH due AS (
     SELECT d.county_code, d.month, d.id_number, d.post_id, (d.post_subsidy_fen + d.social_insurance_fen) AS due_fen
-    FROM range r CROSS JOIN LATERAL payroll_due(r.from_month, r.to_month, r.county) d
+    FROM payroll_due(from_month, to_month, county) d
   ), adjusted AS (
     SELECT l.county_code, l.month, l.id_number, l.post_id, sum(l.adjustment_fen)::bigint AS adjustment_fen
-    FROM payroll_line l CROSS JOIN range r
+    FROM payroll_line l
     JOIN payroll_run pr ON pr.county_code = l.county_code AND pr.month = l.month AND pr.state = 'approved'
-    WHERE l.kind = 'adjustment' AND l.month BETWEEN r.from_month AND r.to_month AND l.county_code LIKE r.county || '%'
+    WHERE l.kind = 'adjustment' AND l.month BETWEEN from_month AND to_month AND l.county_code LIKE county || '%'
     GROUP BY 1, 2, 3, 4
+  ), booked AS (
+    SELECT coalesce(d.county_code, a.county_code) AS county_code, coalesce(d.id_number, a.id_number) AS id_number,
+           coalesce(d.month, a.month) AS month, coalesce(d.post_id, a.post_id) AS post_id,
+           coalesce(d.due_fen, 0) + coalesce(a.adjustment_fen, 0) AS booked_fen
+    FROM due d FULL JOIN adjusted a
+      ON a.county_code = d.county_code AND a.month = d.month AND a.id_number = d.id_number AND a.post_id = d.post_id
+  ), payments AS (
+    SELECT d.county_code, d.id_number, d.month, d.post_id, d.amount_fen FROM disbursement d
+    WHERE d.month BETWEEN from_month AND to_month AND d.paid_on <= as_of AND d.county_code LIKE county || '%'
   ), one_post AS (
-    SELECT id_number, month, min(post_id) AS post_id FROM due GROUP BY id_number, month HAVING count(*) = 1
+    -- For the payments without a post only: the person's one post that month.
+    SELECT b.id_number, b.month, min(b.post_id) AS post_id FROM booked b
+    WHERE (b.id_number, b.month) IN (SELECT id_number, month FROM payments WHERE post_id IS NULL)
+    GROUP BY b.id_number, b.month HAVING count(*) = 1
   ), paid AS (
-    SELECT d.id_number, d.month, coalesce(d.post_id, o.post_id) AS post_id, sum(d.amount_fen)::bigint AS paid_fen, count(*) AS payments
-    FROM disbursement d CROSS JOIN range r
-    LEFT JOIN one_post o ON d.post_id IS NULL AND o.id_number = d.id_number AND o.month = d.month
-    WHERE d.month BETWEEN r.from_month AND r.to_month AND d.paid_on <= r.as_of AND d.county_code LIKE r.county || '%'
-    GROUP BY 1, 2, 3
-  ), keyed AS (
-    SELECT coalesce(b.id_number, p.id_number) AS id_number, coalesce(b.month, p.month) AS month,
-           coalesce(b.post_id, p.post_id) AS post_id, coalesce(b.due_fen, 0) AS due_fen, coalesce(b.booked_fen, 0) AS booked_fen,
-           coalesce(p.paid_fen, 0) AS paid_fen, coalesce(p.payments, 0) AS payments
-    FROM (SELECT coalesce(d.id_number, a.id_number) AS id_number, coalesce(d.month, a.month) AS month,
-                 coalesce(d.post_id, a.post_id) AS post_id, coalesce(d.due_fen, 0) AS due_fen,
-                 coalesce(d.due_fen, 0) + coalesce(a.adjustment_fen, 0) AS booked_fen
-          FROM due d FULL JOIN adjusted a
-            ON a.county_code = d.county_code AND a.month = d.month AND a.id_number = d.id_number AND a.post_id = d.post_id) b
-    FULL JOIN paid p ON p.id_number = b.id_number AND p.month = b.month AND p.post_id IS NOT DISTINCT FROM b.post_id
+    SELECT min(p.county_code) AS county_code, p.id_number, p.month, coalesce(p.post_id, o.post_id) AS post_id,
+           sum(p.amount_fen)::bigint AS paid_fen
+    FROM payments p LEFT JOIN one_post o ON p.post_id IS NULL AND o.id_number = p.id_number AND o.month = p.month
+    GROUP BY p.id_number, p.month, coalesce(p.post_id, o.post_id)
+  ), compared AS (
+    SELECT coalesce(b.county_code, p.county_code) AS county_code, coalesce(b.id_number, p.id_number) AS id_number,
+           coalesce(b.month, p.month) AS month, coalesce(b.post_id, p.post_id) AS post_id,
+           coalesce(b.booked_fen, 0) AS booked_fen, p.paid_fen
+    FROM booked b FULL JOIN paid p ON p.id_number = b.id_number AND p.month = b.month AND p.post_id IS NOT DISTINCT FROM b.post_id
+  ), cases AS (
+    SELECT c.*, k.rule, CASE k.rule WHEN 'PAID_NOT_DUE' THEN c.paid_fen - greatest(c.booked_fen, 0)
+                                    WHEN 'UNDERPAID' THEN c.booked_fen - c.paid_fen ELSE c.booked_fen END AS amount_fen
+    FROM compared c
+    LEFT JOIN payroll_run pr ON pr.county_code = c.county_code AND pr.month = c.month AND pr.state = 'approved'
+    CROSS JOIN LATERAL (SELECT CASE
+        WHEN coalesce(c.paid_fen, 0) > greatest(c.booked_fen, 0) THEN 'PAID_NOT_DUE'
+        WHEN pr.month IS NOT NULL AND c.paid_fen > 0 AND c.paid_fen < c.booked_fen THEN 'UNDERPAID'
+        WHEN pr.month IS NOT NULL AND c.booked_fen > 0 AND c.paid_fen IS NULL
+             AND as_of > (c.month + interval '1 month' - interval '1 day')::date + 30 THEN 'UNPAID_LATE'
+        END AS rule) k
+    WHERE k.rule IS NOT NULL
   )
-  SELECT coalesce(po.county_code, pe.county_code) AS county_code, coalesce(po.region_code, pe.village_code) AS region_code,
-         k.id_number, k.post_id, k.month, k.due_fen, k.booked_fen, k.paid_fen, k.payments,
-         coalesce(pr.state = 'approved', false) AS approved,
-         (SELECT as_of FROM range) > (k.month + interval '1 month' - interval '1 day')::date + 30 AS late
-  FROM keyed k
-  JOIN person pe ON pe.id_number = k.id_number
-  LEFT JOIN post po ON po.id = k.post_id
-  LEFT JOIN payroll_run pr ON pr.county_code = coalesce(po.county_code, pe.county_code) AND pr.month = k.month;
-
--- The three rules that compare money with entitlement, in one pass over audit_payment.
-CREATE VIEW audit_payment_case WITH (security_invoker = true) AS
-  SELECT c.rule, p.county_code, township_of(p.region_code) AS township_code, village_of(p.region_code) AS village_code,
-         p.region_code, p.id_number, p.post_id, p.month AS from_on, (p.month + interval '1 month' - interval '1 day')::date AS to_on,
-         p.month, c.amount_fen,
+  SELECT c.rule, c.county_code, township_of(x.region_code), village_of(x.region_code), x.region_code, c.id_number, c.post_id,
+         c.month, (c.month + interval '1 month' - interval '1 day')::date, c.month, c.amount_fen,
          CASE c.rule
            WHEN 'PAID_NOT_DUE' THEN format('paid %s for %s but %s is due: recover %s',
-                                           yuan_text(p.paid_fen), to_char(p.month, 'YYYY-MM'), yuan_text(greatest(p.booked_fen, 0)), yuan_text(c.amount_fen))
+                                           yuan_text(c.paid_fen), to_char(c.month, 'YYYY-MM'), yuan_text(greatest(c.booked_fen, 0)), yuan_text(c.amount_fen))
            WHEN 'UNDERPAID' THEN format('paid %s for %s of the %s booked: pay the remaining %s',
-                                        yuan_text(p.paid_fen), to_char(p.month, 'YYYY-MM'), yuan_text(p.booked_fen), yuan_text(c.amount_fen))
+                                        yuan_text(c.paid_fen), to_char(c.month, 'YYYY-MM'), yuan_text(c.booked_fen), yuan_text(c.amount_fen))
            ELSE format('%s booked for %s by the approved payroll and nothing paid more than 30 days after the month: pay it or find the bank''s result',
-                       yuan_text(p.booked_fen), to_char(p.month, 'YYYY-MM')) END AS explanation,
+                       yuan_text(c.booked_fen), to_char(c.month, 'YYYY-MM')) END,
          CASE c.rule
            WHEN 'PAID_NOT_DUE' THEN format('%s 实发 %s 元，应发 %s 元：应追回 %s 元',
-                                           to_char(p.month, 'YYYY-MM'), yuan_text(p.paid_fen), yuan_text(greatest(p.booked_fen, 0)), yuan_text(c.amount_fen))
+                                           to_char(c.month, 'YYYY-MM'), yuan_text(c.paid_fen), yuan_text(greatest(c.booked_fen, 0)), yuan_text(c.amount_fen))
            WHEN 'UNDERPAID' THEN format('%s 应发 %s 元，实发 %s 元：应补发 %s 元',
-                                        to_char(p.month, 'YYYY-MM'), yuan_text(p.booked_fen), yuan_text(p.paid_fen), yuan_text(c.amount_fen))
+                                        to_char(c.month, 'YYYY-MM'), yuan_text(c.booked_fen), yuan_text(c.paid_fen), yuan_text(c.amount_fen))
            ELSE format('%s 已审核应发 %s 元，月末后超过30天仍未发放：请发放或核实银行回单',
-                       to_char(p.month, 'YYYY-MM'), yuan_text(p.booked_fen)) END AS explanation_zh,
+                       to_char(c.month, 'YYYY-MM'), yuan_text(c.booked_fen)) END,
          r.basis
-  FROM audit_payment p
-  CROSS JOIN LATERAL (SELECT CASE
-      WHEN p.paid_fen > greatest(p.booked_fen, 0) THEN 'PAID_NOT_DUE'
-      WHEN p.approved AND p.paid_fen > 0 AND p.paid_fen < p.booked_fen THEN 'UNDERPAID'
-      WHEN p.approved AND p.booked_fen > 0 AND p.payments = 0 AND p.late THEN 'UNPAID_LATE' END AS rule) k
-  CROSS JOIN LATERAL (SELECT k.rule, CASE k.rule WHEN 'PAID_NOT_DUE' THEN p.paid_fen - greatest(p.booked_fen, 0)
-                                                 WHEN 'UNDERPAID' THEN p.booked_fen - p.paid_fen ELSE p.booked_fen END AS amount_fen) c
+  FROM cases c
   JOIN audit_rule r ON r.code = c.rule
-  WHERE k.rule IS NOT NULL;
+  CROSS JOIN LATERAL (SELECT coalesce((SELECT po.region_code FROM post po WHERE po.id = c.post_id),
+                                      (SELECT pe.village_code FROM person pe WHERE pe.id_number = c.id_number)) AS region_code) x;
+END $$;
+CREATE VIEW audit_payment_case WITH (security_invoker = true) AS SELECT * FROM audit_payment_cases();
 
 CREATE VIEW audit_paid_not_due WITH (security_invoker = true) AS SELECT * FROM audit_payment_case WHERE rule = 'PAID_NOT_DUE';
 CREATE VIEW audit_underpaid WITH (security_invoker = true) AS SELECT * FROM audit_payment_case WHERE rule = 'UNDERPAID';
@@ -381,6 +407,11 @@ CREATE VIEW audit_duplicate_payment WITH (security_invoker = true) AS
     FROM disbursement d
     CROSS JOIN audit_range r
     WHERE d.month BETWEEN r.from_month AND r.to_month AND d.paid_on <= r.as_of AND d.county_code LIKE r.county || '%'
+      -- The few keys paid more than once, found on the narrow columns first.
+      AND (d.id_number, d.month) IN (SELECT x.id_number, x.month FROM disbursement x CROSS JOIN audit_range q
+                                     WHERE x.month BETWEEN q.from_month AND q.to_month AND x.paid_on <= q.as_of
+                                       AND x.county_code LIKE q.county || '%'
+                                     GROUP BY x.id_number, x.post_id, x.month HAVING count(*) > 1)
     GROUP BY d.id_number, d.post_id, d.month
     HAVING count(*) > 1
   ) d
@@ -388,22 +419,29 @@ CREATE VIEW audit_duplicate_payment WITH (security_invoker = true) AS
                                       (SELECT village_code FROM person WHERE id_number = d.id_number)) AS region_code) r;
 
 -- Payments to an account other than the person's registered one (none registered included).
-CREATE VIEW audit_paid_to_other_account WITH (security_invoker = true) AS
-  SELECT 'PAID_TO_OTHER_ACCOUNT'::text AS rule, d.county_code, township_of(d.region_code) AS township_code,
-         village_of(d.region_code) AS village_code, d.region_code, d.id_number, d.post_id,
-         d.paid_on AS from_on, d.paid_on AS to_on, d.month, d.amount_fen,
+-- A function for the same reason as audit_payment_rows: every payment meets its person by hash.
+CREATE FUNCTION audit_paid_to_other_account_rows()
+RETURNS TABLE (rule text, county_code text, township_code text, village_code text, region_code text, id_number text,
+               post_id text, from_on date, to_on date, month date, amount_fen bigint, explanation text,
+               explanation_zh text, basis text)
+LANGUAGE sql STABLE SET enable_nestloop = off SET jit = off AS $$
+  SELECT 'PAID_TO_OTHER_ACCOUNT'::text, d.county_code, township_of(d.region_code), village_of(d.region_code), d.region_code,
+         d.id_number, d.post_id, d.paid_on, d.paid_on, d.month, d.amount_fen,
          format('%s for %s paid on %s to account %s, which is not the person''s registered account: recover it and pay the registered account',
-                yuan_text(d.amount_fen), to_char(d.month, 'YYYY-MM'), d.paid_on, mask_account(d.bank_account)) AS explanation,
+                yuan_text(d.amount_fen), to_char(d.month, 'YYYY-MM'), d.paid_on, mask_account(d.bank_account)),
          format('%s 的 %s 元于 %s 发放至非本人登记账户 %s：应追回并发放至本人账户',
-                to_char(d.month, 'YYYY-MM'), yuan_text(d.amount_fen), d.paid_on, mask_account(d.bank_account)) AS explanation_zh,
-         (SELECT basis FROM audit_rule WHERE code = 'PAID_TO_OTHER_ACCOUNT') AS basis
+                to_char(d.month, 'YYYY-MM'), yuan_text(d.amount_fen), d.paid_on, mask_account(d.bank_account)),
+         (SELECT basis FROM audit_rule WHERE code = 'PAID_TO_OTHER_ACCOUNT')
   FROM (
-    SELECT d.*, coalesce((SELECT po.region_code FROM post po WHERE po.id = d.post_id), pe.village_code) AS region_code
-    FROM disbursement d CROSS JOIN audit_range r
-    JOIN person pe ON pe.id_number = d.id_number
-    WHERE d.month BETWEEN r.from_month AND r.to_month AND d.paid_on <= r.as_of AND d.county_code LIKE r.county || '%'
-      AND d.bank_account IS DISTINCT FROM pe.bank_account
-  ) d;
+    SELECT d.*, coalesce(po.region_code, d.village_code) AS region_code
+    FROM (SELECT d.*, pe.village_code FROM disbursement d CROSS JOIN audit_range r
+          JOIN person pe ON pe.id_number = d.id_number
+          WHERE d.month BETWEEN r.from_month AND r.to_month AND d.paid_on <= r.as_of AND d.county_code LIKE r.county || '%'
+            AND d.bank_account IS DISTINCT FROM pe.bank_account) d
+    LEFT JOIN post po ON po.id = d.post_id
+  ) d
+$$;
+CREATE VIEW audit_paid_to_other_account WITH (security_invoker = true) AS SELECT * FROM audit_paid_to_other_account_rows();
 
 -- The union `audit violations` reads: every rule, in the order of SPEC §7.
 CREATE VIEW audit_violation WITH (security_invoker = true) AS
