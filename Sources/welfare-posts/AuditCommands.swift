@@ -32,7 +32,7 @@ struct AuditCommand: ParsableCommand {
         func run() throws {
             let connection = try global.connect()
             try checkReveal(reveal, connection)
-            let rows = try Audit.violations(connection, try filter.filter())
+            let rows = try Audit.violations(connection, try filter.filter(), parallel: global.opener)
             let zh = global.lang == .zh
             global.output.list(
                 [Column("rule", "rule", "规则"), Column("county", "county", "县区"), Column("township", "township", "乡镇"),
@@ -55,7 +55,7 @@ struct AuditCommand: ParsableCommand {
 
         func run() throws {
             let connection = try global.connect()
-            let rows = try Audit.summary(connection, try filter.filter())
+            let rows = try Audit.summary(connection, try filter.filter(), parallel: global.opener)
             let zh = global.lang == .zh
             global.output.list(
                 [Column("rule", "rule", "规则"), Column("county_code", "county code", "县区代码"), Column("county", "county", "县区"),

@@ -24,6 +24,13 @@ struct GlobalOptions: ParsableArguments {
         if requireMigrated { try Database.mapped { try Migrator(connection: connection).requireCurrent() } }
         return connection
     }
+
+    /// Opens another connection to the same database as the same role, for work that runs
+    /// beside the first (the two halves of an audit report).
+    var opener: Audit.Opener {
+        let database = self.database, environment = ProcessInfo.processInfo.environment
+        return { try Database.connect(database, environment: environment) }
+    }
 }
 
 /// `--reveal` is for roles allowed to see full resident IDs and bank accounts (else exit 1).

@@ -1,3 +1,4 @@
+import Dispatch
 import Postgres
 
 /// 查处: the violations of SPEC §7, read from the SQL views of `sql/0006_audit.sql` (one per
@@ -22,39 +23,77 @@ public enum Audit {
         }
     }
 
-    /// Every case, in the order of SPEC §7, then by region, person and date.
-    public static func violations(_ connection: Connection, _ filter: Filter) throws -> [Row] {
-        try report(connection, filter) { prefix, rule in
-            try connection.query("""
-                SELECT v.rule, v.county_code, c.name AS county, v.township_code, t.name AS township, v.village_code, vi.name AS village,
-                       v.id_number, pe.name, v.post_id, v.from_on::text, v.to_on::text, to_char(v.month, 'YYYY-MM') AS month,
-                       v.amount_fen, v.explanation, v.explanation_zh, v.basis
-                FROM audit_violation v
-                JOIN audit_rule r ON r.code = v.rule
-                LEFT JOIN person pe ON pe.id_number = v.id_number
-                LEFT JOIN region c ON c.code = v.county_code || '000000'
-                LEFT JOIN region t ON t.code = v.township_code
-                LEFT JOIN region vi ON vi.code = v.village_code
-                WHERE v.region_code LIKE $1 || '%' AND ($2 = '' OR v.rule = $2)
-                ORDER BY r.position, v.region_code, v.id_number, v.post_id, v.from_on
-                """, [prefix, rule])
+    /// Opens a second connection to the same database as the same role, for the half of a
+    /// report that runs beside the other.
+    public typealias Opener = @Sendable () throws -> Connection
+
+    /// The rules computed together by `audit_payment_case` (what is paid against what is due).
+    static let paymentRules: Set<String> = ["PAID_NOT_DUE", "UNDERPAID", "UNPAID_LATE"]
+
+    /// Every case, in the order of SPEC §7, then by region, person, post and date. With an
+    /// opener, the payment rules (most of the work over a province: what is due for every
+    /// person-month) run on a second connection beside the others, in the same snapshot.
+    public static func violations(_ connection: Connection, _ filter: Filter, parallel open: Opener? = nil) throws -> [Row] {
+        let rules = try Self.rules(connection)
+        let prefix = try check(connection, filter, rules)
+        let rule = filter.rule ?? ""
+        let wantPayment = rule.isEmpty || paymentRules.contains(rule)
+        let wantState = rule.isEmpty || !paymentRules.contains(rule)
+        let rows = try Database.mapped {
+            try connection.transaction(.repeatableRead) {
+                try prepare(connection, filter)
+                var payment = PendingRows()
+                if wantPayment {
+                    if let open, wantState {
+                        let snapshot = try connection.query("SELECT pg_export_snapshot() AS s")[0]["s"] ?? ""
+                        payment = PendingRows { try Database.mapped {
+                            let other = try open()
+                            return try other.transaction(.repeatableRead) {
+                                try prepare(other, filter, snapshot: snapshot)
+                                return try other.query(select(from: "audit_payment_case"), [prefix, rule])
+                            }
+                        } }
+                    } else {
+                        payment = PendingRows(try connection.query(select(from: "audit_payment_case"), [prefix, rule]))
+                    }
+                }
+                let state = wantState ? try connection.query(select(from: "audit_state_violation"), [prefix, rule]) : []
+                return state + (try payment.wait())
+            }
         }
+        // The two halves hold different rules: order them together as one ORDER BY would.
+        let position = Dictionary(uniqueKeysWithValues: rules.enumerated().map { ($1, $0) })
+        func key(_ row: Row) -> (Int, String, String, String, String) {
+            (position[row["rule"] ?? ""] ?? rules.count, row["region_code"] ?? "", row["id_number"] ?? "\u{FFFF}",
+             row["post_id"] ?? "\u{FFFF}", row["from_on"] ?? "\u{FFFF}")
+        }
+        return rows.sorted { key($0) < key($1) }
     }
 
-    /// Cases and money at stake per rule and county, each rule's total, and the grand total
-    /// (rule and county empty).
-    public static func summary(_ connection: Connection, _ filter: Filter) throws -> [Row] {
-        try report(connection, filter) { prefix, rule in
-            try connection.query("""
-                SELECT coalesce(v.rule, '') AS rule, coalesce(v.county_code, '') AS county_code,
-                       (SELECT name FROM region WHERE code = v.county_code || '000000') AS county,
-                       count(*) AS cases, coalesce(sum(v.amount_fen), 0) AS amount_fen
-                FROM audit_violation v
-                WHERE v.region_code LIKE $1 || '%' AND ($2 = '' OR v.rule = $2)
-                GROUP BY GROUPING SETS ((v.rule, v.county_code), (v.rule), ())
-                ORDER BY (SELECT position FROM audit_rule WHERE code = v.rule) NULLS LAST, v.county_code NULLS FIRST
-                """, [prefix, rule])
+    /// Cases and money at stake per rule and county: each rule's total first (county empty),
+    /// then its counties, and the grand total last (rule and county empty).
+    public static func summary(_ connection: Connection, _ filter: Filter, parallel open: Opener? = nil) throws -> [Row] {
+        let cases = try violations(connection, filter, parallel: open)
+        let columns = ["rule", "county_code", "county", "cases", "amount_fen"]
+        func line(_ rule: String, _ county: String, _ name: String?, _ group: some Collection<Row>) -> Row {
+            Row(columns: columns, values: [rule, county, name, String(group.count),
+                                           String(group.reduce(Int64(0)) { $0 + (Int64($1["amount_fen"] ?? "") ?? 0) })])
         }
+        var lines: [Row] = []
+        var index = cases.startIndex
+        while index < cases.endIndex {
+            let rule = cases[index]["rule"] ?? ""
+            let end = cases[index...].firstIndex { $0["rule"] != rule } ?? cases.endIndex
+            let ofRule = cases[index..<end]
+            lines.append(line(rule, "", nil, ofRule))
+            for county in Set(ofRule.compactMap { $0["county_code"] }).sorted() {
+                let inCounty = ofRule.filter { $0["county_code"] == county }
+                lines.append(line(rule, county, inCounty.first?["county"], inCounty))
+            }
+            index = end
+        }
+        lines.append(line("", "", nil, cases))
+        return lines
     }
 
     /// The rule codes of SPEC §7, in order.
@@ -62,32 +101,79 @@ public enum Audit {
         try Database.mapped { try connection.query("SELECT code FROM audit_rule ORDER BY position").compactMap { $0["code"] } }
     }
 
-    /// Checks the filter, sets the views' parameters for one read-only transaction, and runs `body`
-    /// with the region prefix and rule code ('' for all).
-    private static func report(_ connection: Connection, _ filter: Filter, _ body: (String, String) throws -> [Row]) throws -> [Row] {
+    /// The cases of one of the unions, with the names of their regions and persons.
+    private static func select(from view: String) -> String {
+        """
+        SELECT v.rule, v.region_code, v.county_code, c.name AS county, v.township_code, t.name AS township, v.village_code,
+               vi.name AS village, v.id_number, pe.name, v.post_id, v.from_on::text, v.to_on::text,
+               to_char(v.month, 'YYYY-MM') AS month, v.amount_fen, v.explanation, v.explanation_zh, v.basis
+        FROM \(view) v
+        LEFT JOIN person pe ON pe.id_number = v.id_number
+        LEFT JOIN region c ON c.code = v.county_code || '000000'
+        LEFT JOIN region t ON t.code = v.township_code
+        LEFT JOIN region vi ON vi.code = v.village_code
+        WHERE v.region_code LIKE $1 || '%' AND ($2 = '' OR v.rule = $2)
+        """
+    }
+
+    /// Checks the filter and returns the region prefix ('' for all).
+    private static func check(_ connection: Connection, _ filter: Filter, _ rules: [String]) throws -> String {
         let region = try filter.region.map { try Regions.require(connection, $0) }
-        if let rule = filter.rule {
-            let known = try rules(connection)
-            guard known.contains(rule) else {
-                throw AppError.badInput(Text(en: "unknown rule '\(rule)': use one of \(known.joined(separator: ", "))",
-                                             zh: "未知的规则“\(rule)”：可用 \(known.joined(separator: "、"))"), code: "UNKNOWN_CODE")
-            }
+        if let rule = filter.rule, !rules.contains(rule) {
+            throw AppError.badInput(Text(en: "unknown rule '\(rule)': use one of \(rules.joined(separator: ", "))",
+                                         zh: "未知的规则“\(rule)”：可用 \(rules.joined(separator: "、"))"), code: "UNKNOWN_CODE")
         }
         if let from = filter.from, let to = filter.to, to < from {
             throw AppError.badInput(Text(en: "--to \(to) is before --from \(from)", zh: "--to \(to) 早于 --from \(from)"))
         }
-        // Payment rules compute entitlements only for the counties of the region.
-        let county = region.map { String($0.significantPrefix.prefix(6)) } ?? ""
-        return try Database.mapped {
-            try connection.transaction(.repeatableRead) {
-                try connection.execute("SET TRANSACTION READ ONLY")
-                try Payroll.tuneForBulk(connection)
-                try connection.query("""
-                    SELECT set_config('welfare_posts.as_of', $1, true), set_config('welfare_posts.from_month', $2, true),
-                           set_config('welfare_posts.to_month', $3, true), set_config('welfare_posts.county', $4, true)
-                    """, [filter.asOf?.iso ?? "", filter.from?.firstDay.iso ?? "", filter.to?.firstDay.iso ?? "", county])
-                return try body(region?.significantPrefix ?? "", filter.rule ?? "")
+        return region?.significantPrefix ?? ""
+    }
+
+    /// Makes the transaction read-only (in `snapshot`, when given: another transaction's, so
+    /// that both see the same data) and sets the views' parameters.
+    private static func prepare(_ connection: Connection, _ filter: Filter, snapshot: String? = nil) throws {
+        try connection.execute("SET TRANSACTION READ ONLY")
+        if let snapshot {
+            // The server's own snapshot name: SET TRANSACTION SNAPSHOT takes no parameter.
+            guard !snapshot.isEmpty, snapshot.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
+                throw PostgresError(kind: .server, message: "unexpected snapshot name")
             }
+            try connection.execute("SET TRANSACTION SNAPSHOT '\(snapshot)'")
         }
+        try Payroll.tuneForBulk(connection)
+        // Payment rules compute entitlements only for the counties of the region.
+        let county = try filter.region.map { String(try Regions.require(connection, $0).significantPrefix.prefix(6)) } ?? ""
+        try connection.query("""
+            SELECT set_config('welfare_posts.as_of', $1, true), set_config('welfare_posts.from_month', $2, true),
+                   set_config('welfare_posts.to_month', $3, true), set_config('welfare_posts.county', $4, true)
+            """, [filter.asOf?.iso ?? "", filter.from?.firstDay.iso ?? "", filter.to?.firstDay.iso ?? "", county])
+    }
+}
+
+/// Rows being read on another thread (or already read), to be waited for.
+final class PendingRows: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<[Row], Error> = .success([])
+
+    init(_ rows: [Row] = []) {
+        result = .success(rows)
+        done.signal()
+    }
+
+    init(reading body: @escaping @Sendable () throws -> [Row]) {
+        DispatchQueue.global().async {
+            self.result = Result { try body() }
+            self.done.signal()
+        }
+    }
+
+    convenience init(_ body: @escaping @Sendable () throws -> [Row]) {
+        self.init(reading: body)
+    }
+
+    func wait() throws -> [Row] {
+        done.wait()
+        done.signal()
+        return try result.get()
     }
 }
