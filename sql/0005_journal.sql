@@ -38,14 +38,16 @@ CREATE TABLE journal_head (
 );
 INSERT INTO journal_head VALUES (true, 0, '');
 
--- The digest of an entry's content: everything but its place in the chain. Timestamps are
--- hashed as microseconds since the epoch, so the digest does not depend on the session's
--- time zone.
+-- The digest of an entry's content: everything but its place in the chain, as one text with
+-- the fields separated by a unit separator and NULL written as a record separator (neither can
+-- appear in JSON text). Timestamps are hashed as microseconds since the epoch, so the digest
+-- does not depend on the session's time zone.
 CREATE FUNCTION journal_digest(at timestamptz, role text, operation text, table_name text, row_key text,
                                county_code text, region_code text, row_before jsonb, row_after jsonb)
 RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT sha256(convert_to(jsonb_build_array((extract(epoch FROM at) * 1000000)::bigint, role, operation, table_name,
-                                             row_key, county_code, region_code, row_before, row_after)::text, 'UTF8'))
+  SELECT sha256(textsend(concat_ws(E'\x1f', (extract(epoch FROM at) * 1000000)::bigint, role, operation, table_name,
+                                   coalesce(row_key, E'\x1e'), coalesce(county_code, E'\x1e'), coalesce(region_code, E'\x1e'),
+                                   coalesce(row_before::text, E'\x1e'), coalesce(row_after::text, E'\x1e'))))
 $$;
 
 -- One step of the chain, as the running state of a window aggregate: the first row starts
@@ -60,7 +62,7 @@ CREATE AGGREGATE journal_chain(bytea, bytea) (sfunc = journal_chain_step, stype 
 -- Appends the rows of one statement. TG_ARGV: the key columns of the table (up to three).
 -- Statement-level with transition tables, so a million-row import appends in one INSERT.
 CREATE FUNCTION journal_statement() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = public, pg_temp AS $$
+SET search_path = public, pg_temp SET work_mem = '256MB' AS $$
 DECLARE
   head journal_head;
   added bigint;
@@ -80,23 +82,29 @@ BEGIN
     IF NOT anything THEN RETURN NULL; END IF;
   END IF;
   SELECT * INTO head FROM journal_head FOR UPDATE;
+  -- The entries are made once (e); the chain runs over their narrow (n, digest) only, so that
+  -- its ordered window sorts a few bytes a row, not whole rows.
   EXECUTE format($sql$
-    INSERT INTO journal (seq, at, role, operation, table_name, row_key, county_code, region_code, row_before, row_after, prev_hash, hash)
-    SELECT $1 + c.n, c.at, c.role, c.operation, c.table_name, c.row_key, c.county_code, c.region_code, c.before, c.after,
-           coalesce(lag(c.hash) OVER (ORDER BY c.n), $2), c.hash
-    FROM (
-      SELECT e.*, journal_chain($2, journal_digest(e.at, e.role, e.operation, e.table_name, e.row_key, e.county_code,
-                                                   e.region_code, e.before, e.after)) OVER (ORDER BY e.n) AS hash
+    WITH e AS MATERIALIZED (
+      SELECT x.*, journal_digest(x.at, x.role, x.operation, x.table_name, x.row_key, x.county_code, x.region_code,
+                                 x.before, x.after) AS digest
       FROM (
         SELECT row_number() OVER () AS n, now() AS at, session_user::text AS role, $6 AS operation, $7 AS table_name,
-               nullif(concat_ws('/', x.j ->> $3, x.j ->> $4, x.j ->> $5), '') AS row_key,
-               x.j ->> 'county_code' AS county_code,
-               coalesce(x.j ->> 'village_code', x.j ->> 'region_code', CASE WHEN $7 = 'region' THEN x.j ->> 'code' END,
-                        rpad(x.j ->> 'county_code', 12, '0')) AS region_code,
+               nullif(concat_ws('/', j.j ->> $3, j.j ->> $4, j.j ->> $5), '') AS row_key,
+               j.j ->> 'county_code' AS county_code,
+               coalesce(j.j ->> 'village_code', j.j ->> 'region_code', CASE WHEN $7 = 'region' THEN j.j ->> 'code' END,
+                        rpad(j.j ->> 'county_code', 12, '0')) AS region_code,
                r.before, r.after
-        FROM (%s) r CROSS JOIN LATERAL (SELECT coalesce(r.after, r.before) AS j) x
-      ) e
-    ) c
+        FROM (%s) r CROSS JOIN LATERAL (SELECT coalesce(r.after, r.before) AS j) j
+      ) x
+    ), chain AS (
+      SELECT c.n, c.hash, coalesce(lag(c.hash) OVER (ORDER BY c.n), $2) AS prev_hash
+      FROM (SELECT e.n, journal_chain($2, e.digest) OVER (ORDER BY e.n) AS hash FROM e) c
+    )
+    INSERT INTO journal (seq, at, role, operation, table_name, row_key, county_code, region_code, row_before, row_after, prev_hash, hash)
+    SELECT $1 + e.n, e.at, e.role, e.operation, e.table_name, e.row_key, e.county_code, e.region_code, e.before, e.after,
+           c.prev_hash, c.hash
+    FROM e JOIN chain c ON c.n = e.n
     $sql$, source)
   USING head.last_seq, head.last_hash, TG_ARGV[0], TG_ARGV[1], TG_ARGV[2], TG_OP, TG_TABLE_NAME::text;
   GET DIAGNOSTICS added = ROW_COUNT;
