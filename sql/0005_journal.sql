@@ -95,7 +95,8 @@ BEGIN
                coalesce(j.j ->> 'village_code', j.j ->> 'region_code', CASE WHEN $7 = 'region' THEN j.j ->> 'code' END,
                         rpad(j.j ->> 'county_code', 12, '0')) AS region_code,
                r.before, r.after
-        FROM (%s) r CROSS JOIN LATERAL (SELECT coalesce(r.after, r.before) AS j) j
+        -- OFFSET 0: the row is made JSON once, not once for every use of it below.
+        FROM (%s OFFSET 0) r CROSS JOIN LATERAL (SELECT coalesce(r.after, r.before) AS j) j
       ) x
     ), chain AS (
       SELECT c.n, c.hash, coalesce(lag(c.hash) OVER (ORDER BY c.n), $2) AS prev_hash
