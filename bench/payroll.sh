@@ -8,16 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
-swift build -c release --product welfare-posts >/dev/null
-bin=$(swift build -c release --show-bin-path)/welfare-posts
-mkdir -p bench/data
-python3 bench/generate.py regions bench/data/regions.csv
-base=$(bash deploy/throwaway-cluster.sh $$)
-psql "$base" -qc "CREATE DATABASE bench"
-url=${base/dbname=postgres/dbname=bench}
-"$bin" db migrate --database "$url" >/dev/null
-"$bin" region import bench/data/regions.csv --database "$url" >/dev/null
-seconds() { local s; s=$(date +%s.%N); "$@" >/dev/null; echo "$(date +%s.%N) - $s" | bc; }
+source bench/setup.sh
 made=$(seconds psql "$url" -v ON_ERROR_STOP=1 -q -v n="$n" <<'SQL'
 INSERT INTO pay_standard (region_code, post_type, effective_from, monthly_fen, social_insurance_fen)
 SELECT '320000000000', code, '2026-01-01', 80000 + position * 5000, 30000 FROM post_type;

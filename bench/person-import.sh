@@ -8,17 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
-swift build -c release --product welfare-posts >/dev/null
-bin=$(swift build -c release --show-bin-path)/welfare-posts
 data=bench/data; mkdir -p "$data"
 [[ -f $data/persons-$n.csv ]] || python3 bench/generate.py persons "$n" "$data/regions.csv" "$data/persons-$n.csv"
-base=$(bash deploy/throwaway-cluster.sh $$)
-psql "$base" -qc "CREATE DATABASE bench"
-url=${base/dbname=postgres/dbname=bench}
-"$bin" db migrate --database "$url" >/dev/null
-"$bin" region import "$data/regions.csv" --database "$url" >/dev/null
+source bench/setup.sh
 psql "$url" -qc "CREATE TABLE bare (id_number text, name text, household_id text, village_code text, category text, labour_capacity text, bank_account text, phone text)"
-seconds() { local s; s=$(date +%s.%N); "$@" >/dev/null; echo "$(date +%s.%N) - $s" | bc; }
 bare=$(seconds psql "$url" -qc "\\copy bare FROM '$data/persons-$n.csv' WITH (FORMAT csv, HEADER true)")
 import=$(seconds "$bin" person import "$data/persons-$n.csv" --database "$url")
 again=$(seconds "$bin" person import "$data/persons-$n.csv" --database "$url")

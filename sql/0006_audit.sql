@@ -216,6 +216,10 @@ CREATE VIEW audit_household_over_cap WITH (security_invoker = true) AS
   JOIN audit_county_policy c ON c.county_code = p.county_code
   WHERE o.others + 1 > c.household_cap;
 
+-- The days each placement's contracts cover.
+CREATE VIEW audit_contract_days WITH (security_invoker = true) AS
+  SELECT placement_id, range_agg(daterange(start_on, end_on, '[]')) AS days FROM contract GROUP BY placement_id;
+
 -- Days of open placements (up to the as-of date, before any death) that no contract covers.
 CREATE VIEW audit_no_contract WITH (security_invoker = true) AS
   SELECT 'NO_CONTRACT'::text AS rule, p.county_code, township_of(p.region_code) AS township_code,
@@ -225,7 +229,7 @@ CREATE VIEW audit_no_contract WITH (security_invoker = true) AS
          format('%s 至 %s 在岗但无有效合同：请续签合同（每次不超过1年）或办理退岗', lower(g), upper(g) - 1) AS explanation_zh,
          (SELECT basis FROM audit_rule WHERE code = 'NO_CONTRACT') AS basis
   FROM audit_placement p
-  LEFT JOIN (SELECT placement_id, range_agg(daterange(start_on, end_on, '[]')) AS days FROM contract GROUP BY placement_id) c
+  LEFT JOIN audit_contract_days c
     ON c.placement_id = p.id
   CROSS JOIN LATERAL unnest(datemultirange(daterange(p.start_on, least(p.last_on, p.died_on - 1), '[]'))
                             - coalesce(c.days, '{}'::datemultirange)) g
@@ -241,7 +245,7 @@ CREATE VIEW audit_uninsured WITH (security_invoker = true) AS
          format('%s 至 %s 在岗但未参加意外伤害保险：请补办保险并登记', lower(g), upper(g) - 1) AS explanation_zh,
          (SELECT basis FROM audit_rule WHERE code = 'UNINSURED') AS basis
   FROM audit_placement p
-  JOIN (SELECT placement_id, range_agg(daterange(start_on, end_on, '[]')) AS days FROM contract GROUP BY placement_id) c
+  JOIN audit_contract_days c
     ON c.placement_id = p.id
   LEFT JOIN (SELECT id_number, range_agg(daterange(valid_from, valid_to, '[]')) AS days FROM insurance_policy GROUP BY id_number) i
     ON i.id_number = p.id_number

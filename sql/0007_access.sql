@@ -318,43 +318,29 @@ CREATE POLICY county_deletes ON post_quota FOR DELETE TO wp_county_admin
 ALTER TABLE operator ENABLE ROW LEVEL SECURITY;
 CREATE POLICY readers ON operator FOR SELECT TO wp_system_admin, wp_auditor USING (true);
 
--- The journal and the audit (issue 5) when they are there: auditors read the journal of their
--- region and the audit views (security_invoker, so the tables' policies apply); nobody else
--- reads the journal.
+-- The journal and the audit (0005, 0006): auditors read the journal of their region and the
+-- audit views (security_invoker, so the tables' policies apply); nobody else reads the journal.
+GRANT SELECT ON journal TO wp_auditor;
+ALTER TABLE journal ENABLE ROW LEVEL SECURITY;
+CREATE POLICY in_region ON journal FOR SELECT TO wp_auditor USING (
+  CASE WHEN region_code IS NOT NULL THEN region_code LIKE (SELECT operator_scope()) || '%'
+       ELSE county_code LIKE left((SELECT operator_scope()), 6) || '%' END);
+-- Who was given which role and region is journaled like domain data.
+CREATE TRIGGER journal_insert AFTER INSERT ON operator REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION journal_statement('login');
+CREATE TRIGGER journal_update AFTER UPDATE ON operator REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION journal_statement('login');
+CREATE TRIGGER journal_delete AFTER DELETE ON operator REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION journal_statement('login');
+-- The chain is one for the whole database: verifying it needs every entry, whatever the
+-- auditor's region; it tells where the chain breaks and how long it is, not what entries say.
+ALTER FUNCTION journal_verify() SECURITY DEFINER SET search_path = public, pg_temp;
+REVOKE ALL ON FUNCTION journal_verify() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION journal_verify() TO wp_auditor;
+GRANT SELECT ON audit_rule TO wp_auditor;
 DO $$
 DECLARE v text;
 BEGIN
-  IF to_regclass('journal') IS NOT NULL THEN
-    EXECUTE 'REVOKE ALL ON journal FROM PUBLIC';
-    EXECUTE 'GRANT SELECT ON journal TO wp_auditor';
-    EXECUTE 'ALTER TABLE journal ENABLE ROW LEVEL SECURITY';
-    EXECUTE $p$CREATE POLICY in_region ON journal FOR SELECT TO wp_auditor USING (
-      CASE WHEN region_code IS NOT NULL THEN region_code LIKE (SELECT operator_scope()) || '%'
-           ELSE county_code LIKE left((SELECT operator_scope()), 6) || '%' END)$p$;
-  END IF;
-  -- Who was given which role and region is journaled like domain data.
-  IF to_regprocedure('journal_statement()') IS NOT NULL THEN
-    CREATE TRIGGER journal_insert AFTER INSERT ON operator REFERENCING NEW TABLE AS new_rows
-      FOR EACH STATEMENT EXECUTE FUNCTION journal_statement('login');
-    CREATE TRIGGER journal_update AFTER UPDATE ON operator REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-      FOR EACH STATEMENT EXECUTE FUNCTION journal_statement('login');
-    CREATE TRIGGER journal_delete AFTER DELETE ON operator REFERENCING OLD TABLE AS old_rows
-      FOR EACH STATEMENT EXECUTE FUNCTION journal_statement('login');
-  END IF;
-  IF to_regclass('journal_head') IS NOT NULL THEN
-    EXECUTE 'REVOKE ALL ON journal_head FROM PUBLIC';
-    EXECUTE 'GRANT SELECT ON journal_head TO wp_auditor';
-  END IF;
-  -- The chain is one for the whole database: verifying it needs every entry, whatever the
-  -- auditor's region; it tells where the chain breaks, not what the entries say.
-  IF to_regprocedure('journal_verify()') IS NOT NULL THEN
-    EXECUTE 'ALTER FUNCTION journal_verify() SECURITY DEFINER SET search_path = public, pg_temp';
-    EXECUTE 'REVOKE ALL ON FUNCTION journal_verify() FROM PUBLIC';
-    EXECUTE 'GRANT EXECUTE ON FUNCTION journal_verify() TO wp_auditor';
-  END IF;
-  IF to_regclass('audit_rule') IS NOT NULL THEN
-    EXECUTE 'GRANT SELECT ON audit_rule TO wp_auditor';
-  END IF;
   FOR v IN SELECT viewname FROM pg_views WHERE schemaname = 'public' AND viewname LIKE 'audit\_%' LOOP
     EXECUTE format('GRANT SELECT ON %I TO wp_auditor', v);
   END LOOP;

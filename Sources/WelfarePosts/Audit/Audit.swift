@@ -41,18 +41,18 @@ public enum Audit {
         let wantState = rule.isEmpty || !paymentRules.contains(rule)
         let rows = try Database.mapped {
             try connection.transaction(.repeatableRead) {
-                try prepare(connection, filter)
+                try prepare(connection, filter, prefix)
                 var payment = PendingRows()
                 if wantPayment {
                     if let open, wantState {
                         let snapshot = try connection.query("SELECT pg_export_snapshot() AS s")[0]["s"] ?? ""
-                        payment = PendingRows { try Database.mapped {
+                        payment = PendingRows(reading: { try Database.mapped {
                             let other = try open()
                             return try other.transaction(.repeatableRead) {
-                                try prepare(other, filter, snapshot: snapshot)
+                                try prepare(other, filter, prefix, snapshot: snapshot)
                                 return try other.query(select(from: "audit_payment_case"), [prefix, rule])
                             }
-                        } }
+                        } })
                     } else {
                         payment = PendingRows(try connection.query(select(from: "audit_payment_case"), [prefix, rule]))
                     }
@@ -130,8 +130,9 @@ public enum Audit {
     }
 
     /// Makes the transaction read-only (in `snapshot`, when given: another transaction's, so
-    /// that both see the same data) and sets the views' parameters.
-    private static func prepare(_ connection: Connection, _ filter: Filter, snapshot: String? = nil) throws {
+    /// that both see the same data) and sets the views' parameters. Payment rules compute
+    /// entitlements only for the counties of the region `prefix`.
+    private static func prepare(_ connection: Connection, _ filter: Filter, _ prefix: String, snapshot: String? = nil) throws {
         try connection.execute("SET TRANSACTION READ ONLY")
         if let snapshot {
             // The server's own snapshot name: SET TRANSACTION SNAPSHOT takes no parameter.
@@ -141,12 +142,10 @@ public enum Audit {
             try connection.execute("SET TRANSACTION SNAPSHOT '\(snapshot)'")
         }
         try Payroll.tuneForBulk(connection)
-        // Payment rules compute entitlements only for the counties of the region.
-        let county = try filter.region.map { String(try Regions.require(connection, $0).significantPrefix.prefix(6)) } ?? ""
         try connection.query("""
             SELECT set_config('welfare_posts.as_of', $1, true), set_config('welfare_posts.from_month', $2, true),
                    set_config('welfare_posts.to_month', $3, true), set_config('welfare_posts.county', $4, true)
-            """, [filter.asOf?.iso ?? "", filter.from?.firstDay.iso ?? "", filter.to?.firstDay.iso ?? "", county])
+            """, [filter.asOf?.iso ?? "", filter.from?.firstDay.iso ?? "", filter.to?.firstDay.iso ?? "", String(prefix.prefix(6))])
     }
 }
 
@@ -165,10 +164,6 @@ final class PendingRows: @unchecked Sendable {
             self.result = Result { try body() }
             self.done.signal()
         }
-    }
-
-    convenience init(_ body: @escaping @Sendable () throws -> [Row]) {
-        self.init(reading: body)
     }
 
     func wait() throws -> [Row] {
