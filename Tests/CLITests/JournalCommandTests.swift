@@ -70,7 +70,7 @@ struct JournalCommandTests {
 
     /// A superuser disables the triggers and rewrites history; verify names the first entry touched.
     @Test(arguments: [
-        ("UPDATE journal SET row_after = jsonb_set(row_after, '{monthly_fen}', '1') WHERE seq = 5", "[JOURNAL_TAMPERED] entry 5 was altered"),
+        ("UPDATE journal SET row_after = jsonb_set(row_after::jsonb, '{monthly_fen}', '1')::json WHERE seq = 5", "[JOURNAL_TAMPERED] entry 5 was altered"),
         ("DELETE FROM journal WHERE seq IN (7, 8)", "[JOURNAL_TAMPERED] entries 7…8 were removed"),
         ("UPDATE journal SET seq = -1 WHERE seq = 9; UPDATE journal SET seq = 9 WHERE seq = 10; UPDATE journal SET seq = 10 WHERE seq = -1", "[JOURNAL_TAMPERED] entry 9 is out of order"),
         ("DELETE FROM journal WHERE seq = (SELECT max(seq) FROM journal)", "at the end were removed"),
@@ -85,6 +85,61 @@ struct JournalCommandTests {
         let after = try welfarePosts(["journal", "verify"], on: world.database)
         #expect(after.status == 1)
         #expect(after.stderr.contains(tampering.message), "\(after.stderr)")
+    }
+
+    /// A journal written before migration 0009 (rows kept as jsonb, digests made per row) still
+    /// verifies after it, keeps chaining, and the entries 0009 writes name their rows exactly as
+    /// the old ones did: the same key, county and region for the same row.
+    @Test func aJournalWrittenBeforeTheUpgradeStillVerifies() throws {
+        let database = try TestDatabase(migrated: false)
+        let connection = try database.connect()
+        try Migrator(connection: connection).migrate(through: "0008_payroll_due_integer")
+        // Written in a time zone other than the one verify runs in.
+        try connection.execute("SET TIME ZONE 'Asia/Shanghai'")
+        try Fixtures.regions(connection)
+        _ = try Policy.setPay(connection, region: Fixtures.county, type: "cleaner", monthly: Fen(80_000),
+                              socialInsurance: Fen(30_000), from: Month(year: 2020, month: 1)!)
+        let people = (1...3).map { residentID(born: "1970-01-0\($0)", sequence: $0) }
+        try connection.execute("""
+            INSERT INTO person (county_code, id_number, name, household_id, village_code, category, labour_capacity)
+            SELECT '320321', id, '测试', 'H' || id, '\(Fixtures.villageA1)', 'monitored', 'weak'
+            FROM unnest(ARRAY['\(people.joined(separator: "','"))']) id;
+            UPDATE person SET phone = '13800000000';
+            DELETE FROM person WHERE id_number = '\(people[2])';
+            """)
+        let written = try connection.query("SELECT count(*) AS n, md5(string_agg(row_after::text, '|' ORDER BY seq)) AS rows FROM journal")[0]
+        #expect(try Migrator(connection: connection).migrate() == ["0009_journal_throughput"])
+        let upgraded = try welfarePosts(["journal", "verify", "--format", "csv"], on: database)
+        #expect(upgraded.status == 0, "\(upgraded.stderr)")
+        #expect(upgraded.stdout.contains("\(written["n"]!),intact"), "\(upgraded.stdout)")
+        #expect(try connection.query("SELECT md5(string_agg(row_after::text, '|' ORDER BY seq)) AS rows FROM journal")[0]["rows"] == written["rows"])
+
+        // The same rows changed again (regions, a pay standard keyed by a date, persons), and one
+        // person's resident ID corrected: the old row and the new one are each journaled.
+        try connection.execute("""
+            UPDATE region SET name = name || '（改）';
+            UPDATE pay_standard SET monthly_fen = 90000;
+            UPDATE person SET phone = '13900000000';
+            UPDATE person SET id_number = '\(residentID(born: "1970-01-09", sequence: 9))' WHERE id_number = '\(people[1])';
+            """)
+        let verified = try welfarePosts(["journal", "verify"], on: database)
+        #expect(verified.status == 0, "\(verified.stderr)")
+        let renamed = try connection.query("""
+            SELECT n.table_name, n.row_key FROM journal n
+            WHERE n.seq > $1 AND NOT EXISTS (
+              SELECT 1 FROM journal o WHERE o.seq <= $1 AND o.table_name = n.table_name AND o.row_key = n.row_key
+                AND o.county_code IS NOT DISTINCT FROM n.county_code AND o.region_code IS NOT DISTINCT FROM n.region_code)
+            ORDER BY n.seq
+            """, [written["n"]!])
+        #expect(renamed.map { "\($0["table_name"]!) \($0["row_key"]!)" } == ["person \(residentID(born: "1970-01-09", sequence: 9))"])
+        let tables = try connection.query("SELECT string_agg(DISTINCT table_name, ',') AS t FROM journal WHERE seq > $1", [written["n"]!])
+        #expect(tables[0]["t"] == "pay_standard,person,region")
+        let corrected = try connection.query("""
+            SELECT row_key, row_before ->> 'phone' AS before, row_after ->> 'phone' AS after FROM journal
+            WHERE table_name = 'person' ORDER BY seq DESC LIMIT 2
+            """)
+        #expect(Set(corrected.map { "\($0["row_key"]!) \($0["before"] ?? "-") \($0["after"] ?? "-")" }) ==
+                ["\(people[1]) 13900000000 -", "\(residentID(born: "1970-01-09", sequence: 9)) - 13900000000"])
     }
 
     /// Eight administrators writing at once: every transaction appends after the one before,

@@ -12,12 +12,13 @@ public struct TestDatabase: Sendable {
     public let conninfo: String
     public let name: String
 
-    public init() throws {
+    /// A migrated database, or an empty one when `migrated` is false (to test an upgrade).
+    public init(migrated: Bool = true) throws {
         let server = try TestServer.shared.get()
         let name = "t_\(getpid())_\(TestServer.nextNumber())"
         try TestServer.createLock.withLock {
             let admin = try Connection(server.adminConninfo)
-            try admin.execute("CREATE DATABASE \(name) TEMPLATE \(server.templateName)")
+            try admin.execute("CREATE DATABASE \(name) TEMPLATE \(migrated ? server.templateName : "template0")")
         }
         self.name = name
         conninfo = server.conninfo(database: name)

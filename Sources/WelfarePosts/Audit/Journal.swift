@@ -102,8 +102,8 @@ public enum Journal {
                        (SELECT string_agg(CASE WHEN operation = 'UPDATE'
                                                THEN k || ': ' || shown_value(k, row_before ->> k, $5) || ' → ' || shown_value(k, row_after ->> k, $5)
                                                ELSE k || '=' || shown_value(k, coalesce(row_after, row_before) ->> k, $5) END, '; ' ORDER BY k)
-                        FROM jsonb_object_keys(coalesce(row_after, row_before)) k
-                        WHERE (operation <> 'UPDATE' OR row_before -> k IS DISTINCT FROM row_after -> k)
+                        FROM json_object_keys(coalesce(row_after, row_before)) k
+                        WHERE (operation <> 'UPDATE' OR row_before::jsonb -> k IS DISTINCT FROM row_after::jsonb -> k)
                           AND k NOT IN ('created_at', 'updated_at', 'recorded_at', 'run_at')) AS changes
                 FROM entries ORDER BY seq
                 """, [column, key, table, limit, reveal])

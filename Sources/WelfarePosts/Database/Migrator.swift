@@ -16,9 +16,10 @@ public struct Migrator {
 
     public init(connection: Connection) { self.connection = connection }
 
-    /// Applies what is pending and returns the names applied. Concurrent runs wait for each other.
+    /// Applies what is pending (only up to and including `last` when given, as an upgrade test
+    /// needs) and returns the names applied. Concurrent runs wait for each other.
     @discardableResult
-    public func migrate() throws -> [String] {
+    public func migrate(through last: String? = nil) throws -> [String] {
         try connection.execute("""
             CREATE TABLE IF NOT EXISTS schema_migration (
               name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())
@@ -27,7 +28,7 @@ public struct Migrator {
         defer { _ = try? connection.query("SELECT pg_advisory_unlock(hashtext('welfare-posts migrate'))") }
         let done = Set(try connection.query("SELECT name FROM schema_migration").compactMap { $0["name"] })
         var applied: [String] = []
-        for migration in Self.migrations where !done.contains(migration.name) {
+        for migration in Self.migrations where !done.contains(migration.name) && migration.name <= (last ?? migration.name) {
             try connection.transaction {
                 try connection.execute(migration.sql)
                 try connection.command("INSERT INTO schema_migration (name) VALUES ($1)", [migration.name])
