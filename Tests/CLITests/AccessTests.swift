@@ -221,6 +221,59 @@ struct AccessTests {
         #expect(write.status != 0 && write.stderr.contains("row-level security"), "\(write.stderr)")
     }
 
+    /// Files that name another township's person are refused as outside the region, naming the
+    /// line, not as "not registered"; a person registered nowhere is still a bad file.
+    @Test func townshipFilesNamingAnotherTownshipsPersonAreOutsideItsRegion() throws {
+        let scene = try Scene()
+        let admin = try scene.login("township-admin", Fixtures.townshipA)
+        let nobody = residentID(born: "1969-09-09", sequence: 999)
+        let insurance = "id_number,insurer,policy_number,from,to\n"
+        let assessments = "id_number,month,result\n"
+        for (command, own, other) in [
+            ("insurance", insurance + "\(scene.personA2.value),人保财险,P-A2,2026-01-01,2026-12-31\n",
+             "\(scene.personB.value),人保财险,P-B,2026-01-01,2026-12-31\n"),
+            ("assessment", assessments + "\(scene.personA2.value),2026-01,pass\n", "\(scene.personB.value),2026-01,fail\n"),
+        ] {
+            let file = try temporaryFile(own + other)
+            try scene.expectRefused(admin, [command, "import", file], ["OUTSIDE_REGION"])
+            let refused = try scene.cli(admin, [command, "import", file])
+            #expect(refused.stderr.contains("line 3") && refused.stderr.contains("registered in another region"), "\(refused.stderr)")
+            // The near miss: a person registered nowhere is a mistake in the file (exit 2).
+            let unknown = try scene.cli(admin, [command, "import", try temporaryFile(own + other.replacingOccurrences(of: scene.personB.value, with: nobody))])
+            #expect(unknown.status == 2 && unknown.stderr.hasPrefix("error: [BAD_FILE]") && unknown.stderr.contains("line 3"), "\(unknown.stderr)")
+            // Its own rows go through.
+            _ = try scene.expectOK(admin, [command, "import", try temporaryFile(own)])
+        }
+        // A county admin's region holds both townships: the same file goes through.
+        let county = try scene.login("county-admin", Fixtures.county)
+        _ = try scene.expectOK(county, ["assessment", "import", try temporaryFile(assessments + "\(scene.personB.value),2026-01,fail\n")])
+    }
+
+    /// The payroll export (the file the bank pays from, IDs and accounts in full) is finance's:
+    /// administrators are refused by the database, through the tool and through psql, though they
+    /// read their region's payroll lines.
+    @Test func onlyFinanceExportsThePayroll() throws {
+        let scene = try Scene()
+        _ = try Payroll.run(scene.connection, month: Month(year: 2026, month: 1)!, region: "320321")
+        _ = try Payroll.approve(scene.connection, month: Month(year: 2026, month: 1)!, region: "320321")
+        let output = NSTemporaryDirectory() + "export-\(UUID().uuidString).csv"
+        for (role, region) in [("township-admin", Fixtures.townshipA), ("county-admin", Fixtures.county), ("auditor", Fixtures.county)] {
+            let login = try scene.login(role, region)
+            try scene.expectRefused(login, ["payroll", "export", "2026-01", "--output", output], ["PERMISSION_DENIED"])
+            #expect(!FileManager.default.fileExists(atPath: output), "\(role): a refused export left a file")
+            let view = try scene.psql(login, "SELECT count(*) FROM payroll_export_line")
+            #expect(view.status != 0 && view.stderr.contains("permission denied for view payroll_export_line"), "\(role): \(view.stderr)")
+            let lines = try scene.psql(login, "SELECT count(*) FROM payroll_line")
+            #expect(lines.status == 0 && Int(lines.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 > 0, "\(role): \(lines)")
+        }
+        let finance = try scene.login("finance", Fixtures.county)
+        let exported = try scene.cli(finance, ["payroll", "export", "2026-01", "--output", output])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let file = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(file.split(separator: "\n").count == 3 && file.contains(scene.personA2.value) && file.contains(scene.personB.value), "\(file)")
+        try? FileManager.default.removeItem(atPath: output)
+    }
+
     @Test func cityAuditorReadsEveryCountyAndChangesNothing() throws {
         let scene = try Scene()
         let auditor = try scene.login("auditor", "320300000000")

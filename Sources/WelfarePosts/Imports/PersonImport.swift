@@ -40,8 +40,7 @@ public enum PersonImport {
                         SELECT s.line, 'village_code' AS key, s.village_code AS code FROM person_stage s
                         WHERE s.village_code NOT LIKE (SELECT operator_scope()) || '%'
                         UNION ALL
-                        SELECT s.line, 'id_number', NULL FROM person_stage s
-                        WHERE s.id_number IN (SELECT persons_outside_region(array_agg(id_number)) FROM person_stage)
+                        SELECT s.line, 'id_number', NULL FROM person_stage s WHERE \(staging.personOutsideRegion)
                         """) { row in
                         row["code"].map { Text(en: "village \($0) is outside your region", zh: "村 \($0) 不在您的管辖区域内") }
                             ?? Text(en: "this person is registered in another region", zh: "该人员已在其他区域登记")

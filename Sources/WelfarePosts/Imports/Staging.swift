@@ -36,6 +36,8 @@ public struct ImportRow {
 public struct Staging {
     public let header: HeaderMap
     public let rowCount: Int
+    /// The temporary table the rows are staged in.
+    public let table: String
     public private(set) var problems: [FileProblem]
 
     /// - Parameters:
@@ -45,6 +47,7 @@ public struct Staging {
     ///     problems (which it records on the row).
     public init(file: CSVFile, columns: [ImportColumn], connection: Connection, table: String,
                 stagingColumns: [String], clean: (inout ImportRow) -> [String?]?) throws {
+        self.table = table
         try connection.execute("CREATE TEMP TABLE \(table) (line int NOT NULL, "
             + stagingColumns.map { "\($0) text" }.joined(separator: ", ") + ") ON COMMIT DROP")
         var header: HeaderMap?
@@ -126,6 +129,22 @@ public struct Staging {
         throw AppError(.rule, code: "OUTSIDE_REGION", Text(
             en: "\(Set(problems.map(\.line)).count) row(s) of the file are outside your region; nothing was imported. Leave them to their own region's operator:",
             zh: "文件中有 \(Set(problems.map(\.line)).count) 行不在您的管辖区域内，未导入任何数据。请交由所属区域的操作员办理："), problems: problems)
+    }
+
+    /// SQL true when staged row `s` names a person registered outside the operator's region.
+    /// Row-level security hides such a person, so a check that looks them up finds nothing;
+    /// excluding them there keeps "not registered" for persons who really are not.
+    public var personOutsideRegion: String {
+        "s.id_number IN (SELECT persons_outside_region(array_agg(id_number)) FROM \(table))"
+    }
+
+    /// Refuses the file (exit 1, `OUTSIDE_REGION`) when rows for which `condition` (SQL on
+    /// staged row `s`) holds, e.g. "the person is not visible", name a person registered in
+    /// another region: they exist, but are another region's to manage.
+    public func refusePersonsOutsideRegion(_ connection: Connection, where condition: String) throws {
+        try refuseOutsideRegion(connection, """
+            SELECT s.line, 'id_number' AS key FROM \(table) s WHERE (\(condition)) AND \(personOutsideRegion)
+            """) { _ in Text(en: "this person is registered in another region", zh: "该人员已在其他区域登记") }
     }
 
     /// COPY text format: backslash, tab, and line breaks escaped.

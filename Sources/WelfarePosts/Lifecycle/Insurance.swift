@@ -63,9 +63,9 @@ public enum Insurance {
                     guard let id, let insurer, let number, let from, let to else { return nil }
                     return [id, insurer, number, from.iso, to.iso, premium]
                 }
+                let unseen = "NOT EXISTS (SELECT 1 FROM person p WHERE p.id_number = s.id_number)"
                 try staging.check(connection, """
-                    SELECT s.line, 'id_number' AS key FROM insurance_stage s
-                    WHERE NOT EXISTS (SELECT 1 FROM person p WHERE p.id_number = s.id_number)
+                    SELECT s.line, 'id_number' AS key FROM insurance_stage s WHERE \(unseen) AND NOT \(staging.personOutsideRegion)
                     """) { _ in Text(en: "no person with this resident ID is registered: import them with `person import` first",
                                      zh: "未登记该身份证号的人员：请先用 `person import` 导入") }
                 try staging.check(connection, """
@@ -73,6 +73,7 @@ public enum Insurance {
                       FROM insurance_stage) d WHERE line > first
                     """) { Text(en: "the same policy is already on line \($0["first"] ?? "?")", zh: "同一保单已在第 \($0["first"] ?? "?") 行出现") }
                 try staging.requireNoProblems()
+                try staging.refusePersonsOutsideRegion(connection, where: unseen)
                 let counts = try connection.query("""
                     SELECT count(*) FILTER (WHERE i.id IS NULL) AS inserted,
                            count(*) FILTER (WHERE i.id IS NOT NULL AND (i.valid_from, i.valid_to, i.premium_fen)

@@ -22,12 +22,14 @@ public enum Assessments {
         WHERE (a.result, a.absent_days) IS DISTINCT FROM (EXCLUDED.result, EXCLUDED.absent_days)
         """
 
-    static let notInPost = """
-        SELECT s.line, 'month' AS key FROM %@ s WHERE NOT EXISTS (
+    /// SQL true when staged row `s` has no placement (that the operator can see) in its month.
+    static let notInPostCondition = """
+        NOT EXISTS (
           SELECT 1 FROM placement pl WHERE pl.id_number = s.id_number
             AND pl.start_on <= (s.month::date + interval '1 month' - interval '1 day')
             AND (pl.exit_on IS NULL OR pl.exit_on >= s.month::date))
         """
+    static let notInPost = "SELECT s.line, 'month' AS key FROM %@ s WHERE \(notInPostCondition)"
 
     public static func record(_ connection: Connection, person: ResidentID, month: Month, result: String, absentDays: Int) throws -> Row {
         let result = try Vocabulary.load(connection).require(.assessmentResult, result)
@@ -82,11 +84,13 @@ public enum Assessments {
                       FROM assessment_stage) d WHERE line > first
                     """) { Text(en: "this person's assessment for the month is already on line \($0["first"] ?? "?")",
                                 zh: "该人员本月考核已在第 \($0["first"] ?? "?") 行出现") }
-                try staging.check(connection, notInPost.replacingOccurrences(of: "%@", with: "assessment_stage")) { _ in
+                try staging.check(connection, notInPost.replacingOccurrences(of: "%@", with: "assessment_stage")
+                                  + " AND NOT \(staging.personOutsideRegion)") { _ in
                     Text(en: "this person was not in post in that month (or is not registered): nothing to assess",
                          zh: "该人员当月不在岗（或未登记）：无需考核")
                 }
                 try staging.requireNoProblems()
+                try staging.refusePersonsOutsideRegion(connection, where: notInPostCondition)
                 let changed = try connection.query("""
                     SELECT count(*) FILTER (WHERE a.id IS NULL) AS inserted,
                            count(*) FILTER (WHERE a.id IS NOT NULL AND (a.result, a.absent_days) IS DISTINCT FROM (s.result, s.absent_days::int)) AS updated

@@ -169,6 +169,8 @@ public enum Payroll {
         let counties = try counties(connection, region: region)
         return try Database.mapped {
             try connection.transaction(.repeatableRead) {
+                // Only finance may read the export (sql/0010): refused here, before a byte is written.
+                try connection.query("SELECT 1 FROM payroll_export_line LIMIT 0")
                 let runs = try connection.query("""
                     SELECT state, count(*) AS n FROM payroll_run WHERE county_code = ANY ($1::text[]) AND month = $2::date GROUP BY state
                     """, [counties, month.firstDay.iso])
@@ -193,17 +195,15 @@ public enum Payroll {
                 var lines = 0
                 try connection.copyOut("""
                     COPY (
-                      SELECT to_char(l.month, 'YYYY-MM'), l.county_code, t.name, CASE WHEN v.level = 5 THEN v.name END,
-                             l.post_id, \(lang == .zh ? "pt.label_zh" : "p.post_type"), \(lang == .zh ? "fc.label_zh" : "p.funding_channel"),
-                             pe.name, l.id_number, pe.bank_account, l.days_in_post,
-                             to_char(l.post_subsidy_fen / 100.0, 'FM999999990.00'), to_char(l.social_insurance_fen / 100.0, 'FM999999990.00'),
-                             to_char(l.adjustment_fen / 100.0, 'FM999999990.00'), to_char(l.total_fen / 100.0, 'FM999999990.00')
-                      FROM payroll_line l JOIN post p ON p.id = l.post_id JOIN person pe ON pe.id_number = l.id_number
-                      JOIN region v ON v.code = p.region_code JOIN region t ON t.code = rpad(left(p.region_code, 9), 12, '0')
-                      JOIN post_type pt ON pt.code = p.post_type JOIN funding_channel fc ON fc.code = p.funding_channel
-                      WHERE l.month = current_setting('welfare_posts.month')::date
-                        AND l.county_code = ANY (string_to_array(current_setting('welfare_posts.counties'), ','))
-                      ORDER BY l.county_code, p.region_code, l.post_id, l.kind DESC, l.for_month
+                      SELECT to_char(month, 'YYYY-MM'), county_code, township, village, post_id,
+                             \(lang == .zh ? "post_type_zh, funding_channel_zh" : "post_type, funding_channel"),
+                             name, id_number, bank_account, days_in_post,
+                             to_char(post_subsidy_fen / 100.0, 'FM999999990.00'), to_char(social_insurance_fen / 100.0, 'FM999999990.00'),
+                             to_char(adjustment_fen / 100.0, 'FM999999990.00'), to_char(total_fen / 100.0, 'FM999999990.00')
+                      FROM payroll_export_line
+                      WHERE month = current_setting('welfare_posts.month')::date
+                        AND county_code = ANY (string_to_array(current_setting('welfare_posts.counties'), ','))
+                      ORDER BY county_code, region_code, post_id, kind DESC, for_month
                     ) TO STDOUT WITH (FORMAT csv)
                     """) { chunk in
                     lines += chunk.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
