@@ -187,6 +187,11 @@ struct AccessTests {
         let listed = try scene.expectOK(admin, ["post", "list", "--vacant"])
         #expect(!listed.contains(scene.postA), "a held post listed as vacant: \(listed)")
         _ = try scene.expectOK(admin, ["due", "--within", "400"])
+        // Its monthly assessment, alone or in a file.
+        _ = try scene.expectOK(admin, ["assess", "--person", outsider.value, "--month", "2026-02", "--result", "pass"])
+        _ = try scene.expectOK(admin, ["assessment", "import", try temporaryFile("id_number,month,result\n\(outsider.value),2026-03,fail\n")])
+        #expect(try scene.connection.query("SELECT count(*) AS n FROM assessment a JOIN placement pl ON pl.id = a.placement_id WHERE pl.id_number = $1",
+                                           [outsider.value])[0]["n"] == "2")
         let exited = try scene.expectOK(admin, ["exit", "--person", outsider.value, "--on", "2026-06-30", "--reason", "resigned"])
         #expect(exited.contains("\"exit_on\":\"2026-06-30\""), "\(exited)")
         try scene.expectRefused(admin, ["person", "show", outsider.value], ["OUTSIDE_REGION"])
@@ -244,6 +249,11 @@ struct AccessTests {
             // Its own rows go through.
             _ = try scene.expectOK(admin, [command, "import", try temporaryFile(own)])
         }
+        // One at a time: another township's person, one of its own not in post, one unknown.
+        try scene.expectRefused(admin, ["assess", "--person", scene.personB.value, "--month", "2026-01", "--result", "pass"], ["OUTSIDE_REGION"])
+        try scene.expectRefused(admin, ["assess", "--person", scene.personA.value, "--month", "2026-01", "--result", "pass"], ["NOT_IN_POST"])
+        let unknown = try scene.cli(admin, ["assess", "--person", nobody, "--month", "2026-01", "--result", "pass"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("is registered"), "\(unknown.stderr)")
         // A county admin's region holds both townships: the same file goes through.
         let county = try scene.login("county-admin", Fixtures.county)
         _ = try scene.expectOK(county, ["assessment", "import", try temporaryFile(assessments + "\(scene.personB.value),2026-01,fail\n")])

@@ -37,13 +37,16 @@ public enum Assessments {
             throw AppError.badInput(Text(en: "--absent-days must be 0 to \(month.dayCount) for \(month)",
                                          zh: "\(month) 的 --absent-days 应为 0 至 \(month.dayCount)"))
         }
-        _ = try Persons.find(connection, person)
         return try Database.mapped {
             try connection.transaction {
                 try connection.execute("CREATE TEMP TABLE assessment_one (line int DEFAULT 1, id_number text, month text, result text, absent_days text) ON COMMIT DROP")
                 try connection.command("INSERT INTO assessment_one (id_number, month, result, absent_days) VALUES ($1, $2, $3, $4)",
                                        [person.value, month.firstDay.iso, result, String(absentDays)])
                 if try !connection.query(notInPost.replacingOccurrences(of: "%@", with: "assessment_one")).isEmpty {
+                    // Not in a post this operator sees: say first if the person is unknown or
+                    // another region's. (A person of another township placed in one of this
+                    // township's posts is assessed here, though their record is not shown.)
+                    _ = try Persons.find(connection, person)
                     throw AppError(.rule, code: "NOT_IN_POST", Text(
                         en: "\(person.masked) was not in post in \(month): there is nothing to assess",
                         zh: "\(person.masked) 在 \(month) 不在岗：无需考核"))
