@@ -21,11 +21,12 @@ ALTER TABLE journal ALTER COLUMN row_before TYPE json USING row_before::json,
 -- The digest of an entry's content: everything but its place in the chain, as one text with
 -- the fields separated by a unit separator and NULL written as a record separator (neither can
 -- appear in JSON text). `epoch_us` is the entry's time in microseconds since the epoch, so the
--- digest does not depend on the session's time zone.
+-- digest does not depend on the session's time zone. STABLE, as concat_ws is: so the planner
+-- inlines it into the journal's statement instead of calling a function for every row.
 DROP FUNCTION journal_digest(timestamptz, text, text, text, text, text, text, jsonb, jsonb);
 CREATE FUNCTION journal_digest(epoch_us bigint, role text, operation text, table_name text, row_key text,
                                county_code text, region_code text, row_before json, row_after json)
-RETURNS bytea LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+RETURNS bytea LANGUAGE sql STABLE PARALLEL SAFE AS $$
   SELECT sha256(textsend(concat_ws(E'\x1f', epoch_us, role, operation, table_name,
                                    coalesce(row_key, E'\x1e'), coalesce(county_code, E'\x1e'), coalesce(region_code, E'\x1e'),
                                    coalesce(row_before::text, E'\x1e'), coalesce(row_after::text, E'\x1e'))))
@@ -96,15 +97,16 @@ BEGIN
                                           || (SELECT string_agg(format('o.%1$I = n.%1$I', k), ' AND ') FROM unnest(TG_ARGV) k)
                        ELSE '' END;
   SELECT * INTO head FROM journal_head FOR UPDATE;
-  -- One pass: the window numbers the entries and chains them in the same order. OFFSET 0
-  -- keeps each row's JSON made once (the subquery would otherwise be pulled up into both uses).
+  -- One pass: each entry's digest is made beside its row, then the window numbers the entries
+  -- and chains them in the same order. OFFSET 0 keeps each row's JSON and digest made once
+  -- (the subqueries would otherwise be pulled up into every use of them).
   EXECUTE format($sql$
     INSERT INTO journal (seq, at, role, operation, table_name, row_key, county_code, region_code, row_before, row_after, prev_hash, hash)
     SELECT $1 + c.n, $4, $5, $6, $7, c.row_key, c.county_code, c.region_code, c.before, c.after,
            substring(c.link FOR length(c.link) - 32), substring(c.link FROM length(c.link) - 31)
-    FROM (SELECT d.*, row_number() OVER w AS n,
-                 journal_chain($2, journal_digest($3, $5, $6, $7, d.row_key, d.county_code, d.region_code, d.before, d.after)) OVER w AS link
-          FROM (%s OFFSET 0) d
+    FROM (SELECT d.*, row_number() OVER w AS n, journal_chain($2, d.digest) OVER w AS link
+          FROM (SELECT e.*, journal_digest($3, $5, $6, $7, e.row_key, e.county_code, e.region_code, e.before, e.after) AS digest
+                FROM (%s OFFSET 0) e OFFSET 0) d
           WINDOW w AS (ROWS UNBOUNDED PRECEDING)) c
     $sql$, source)
   USING head.last_seq, head.last_hash, (extract(epoch FROM at) * 1000000)::bigint, at, session_user::text, TG_OP, TG_TABLE_NAME::text;
