@@ -48,6 +48,11 @@ public struct Staging {
     public init(file: CSVFile, columns: [ImportColumn], connection: Connection, table: String,
                 stagingColumns: [String], clean: (inout ImportRow) -> [String?]?) throws {
         self.table = table
+        // No nested loops for statements over the staged rows. The target's statistics may say
+        // it is empty (a new or truncated table, VACUUM ANALYZE before the first import): the
+        // planner then scans it once per staged row, and an INSERT that fills it as it goes
+        // turns quadratic, hours for a county's file. Hash joins cost the same either way.
+        try connection.execute("SET LOCAL enable_nestloop = off")
         try connection.execute("CREATE TEMP TABLE \(table) (line int NOT NULL, "
             + stagingColumns.map { "\($0) text" }.joined(separator: ", ") + ") ON COMMIT DROP")
         var header: HeaderMap?
