@@ -56,10 +56,10 @@ DECLARE
   added bigint;
   at timestamptz := now();
   columns text[];
-  -- How a column of the entry's row is read: of `r` for an insert or delete; for an update,
-  -- of the new row, or of the old row when it has no new partner (its key changed).
-  col text := CASE TG_OP WHEN 'UPDATE' THEN format('CASE WHEN n.%I IS NULL THEN o.%%1$I ELSE n.%%1$I END', TG_ARGV[0])
-                         ELSE 'r.%1$I' END;
+  -- How a column of the entry's row is read, as a format taking (first key column, column):
+  -- of `r` for an insert or delete; for an update, of the new row, or of the old row when it
+  -- has no new partner (its key changed). Both are quoted as identifiers in one pass.
+  col text := CASE TG_OP WHEN 'UPDATE' THEN 'CASE WHEN n.%1$I IS NULL THEN o.%2$I ELSE n.%2$I END' ELSE 'r.%2$I' END;
   row_key text;
   county text := 'NULL::text';
   region text[] := '{}';
@@ -71,13 +71,20 @@ BEGIN
     IF NOT anything THEN RETURN NULL; END IF;
   END IF;
   SELECT array_agg(attname::text) INTO columns FROM pg_attribute WHERE attrelid = TG_RELID AND attnum > 0 AND NOT attisdropped;
-  SELECT format('nullif(concat_ws(''/'', %s), '''')', string_agg(format(col, k) || '::text', ', ' ORDER BY i))
+  -- Only the domain tables' own triggers (0005, 0007) call this, with their key columns. It runs
+  -- as the journal's owner: refuse anything else rather than journal or execute it.
+  IF TG_TABLE_SCHEMA <> 'public' OR TG_WHEN <> 'AFTER' OR TG_LEVEL <> 'STATEMENT' OR TG_NARGS = 0
+     OR NOT TG_ARGV <@ columns THEN
+    RAISE EXCEPTION 'journal_statement() journals the domain tables only, from their own triggers'
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  SELECT format('nullif(concat_ws(''/'', %s), '''')', string_agg(format(col, TG_ARGV[0], k) || '::text', ', ' ORDER BY i))
     INTO row_key FROM unnest(TG_ARGV) WITH ORDINALITY AS a(k, i);
   -- Where the row belongs: its county, and its village, region or county as a region code.
-  IF 'county_code' = ANY (columns) THEN county := format(col, 'county_code') || '::text'; END IF;
-  IF 'village_code' = ANY (columns) THEN region := region || format(col, 'village_code'); END IF;
-  IF 'region_code' = ANY (columns) THEN region := region || format(col, 'region_code'); END IF;
-  IF TG_TABLE_NAME = 'region' THEN region := region || format(col, 'code'); END IF;
+  IF 'county_code' = ANY (columns) THEN county := format(col, TG_ARGV[0], 'county_code') || '::text'; END IF;
+  IF 'village_code' = ANY (columns) THEN region := region || format(col, TG_ARGV[0], 'village_code'); END IF;
+  IF 'region_code' = ANY (columns) THEN region := region || format(col, TG_ARGV[0], 'region_code'); END IF;
+  IF TG_TABLE_NAME = 'region' THEN region := region || format(col, TG_ARGV[0], 'code'); END IF;
   IF 'county_code' = ANY (columns) THEN region := region || format('rpad(%s, 12, ''0'')', county); END IF;
   source := format('SELECT %s AS before, %s AS after, %s AS row_key, %s AS county_code, %s::text AS region_code',
                    CASE TG_OP WHEN 'DELETE' THEN 'to_json(r)'
@@ -115,6 +122,11 @@ BEGIN
                           last_hash = (SELECT j.hash FROM journal j WHERE j.seq = head.last_seq + added);
   RETURN NULL;
 END $$;
+
+-- Trigger functions that run as the owner are for the domain tables' own triggers only: nobody
+-- may attach them to a table of their own (a temporary one) to run them with the owner's rights
+-- and outside row-level security. A trigger fires without EXECUTE; creating one needs it.
+REVOKE ALL ON FUNCTION journal_statement(), region_not_in_use() FROM PUBLIC;
 
 -- As in 0005, rehashing each entry with the digest above. SECURITY DEFINER as 0007 made it:
 -- the whole chain is checked whatever the auditor's region.

@@ -137,6 +137,11 @@ struct AccessTests {
         #expect(intrude.status != 0 && intrude.stderr.contains("row-level security"), "\(intrude.stderr)")
         let lines = try scene.psql(admin, "DELETE FROM payroll_line")
         #expect(lines.status != 0 && lines.stderr.contains("permission denied"), "\(lines.stderr)")
+        // The journal's trigger function runs as the owner: nobody may attach it to a table of their own.
+        let attach = try scene.psql(admin, """
+            CREATE TEMP TABLE mine (a int); CREATE TRIGGER j AFTER INSERT ON mine FOR EACH STATEMENT EXECUTE FUNCTION journal_statement('a')
+            """)
+        #expect(attach.status != 0 && attach.stderr.contains("permission denied for function journal_statement"), "\(attach.stderr)")
         let operators = try scene.psql(admin, "SELECT operator_add('x1', 'system-admin', '320000000000')")
         #expect(operators.status != 0 && operators.stderr.contains("permission denied for function operator_add"), "\(operators.stderr)")
         if scene.journalExists {
@@ -192,6 +197,10 @@ struct AccessTests {
         _ = try scene.expectOK(admin, ["assessment", "import", try temporaryFile("id_number,month,result\n\(outsider.value),2026-03,fail\n")])
         #expect(try scene.connection.query("SELECT count(*) AS n FROM assessment a JOIN placement pl ON pl.id = a.placement_id WHERE pl.id_number = $1",
                                            [outsider.value])[0]["n"] == "2")
+        // A month before their hire is a month not in post, not another region's business.
+        try scene.expectRefused(admin, ["assess", "--person", outsider.value, "--month", "2025-12", "--result", "pass"], ["NOT_IN_POST"])
+        let early = try scene.cli(admin, ["assessment", "import", try temporaryFile("id_number,month,result\n\(outsider.value),2025-12,pass\n")])
+        #expect(early.status == 2 && early.stderr.contains("not in post"), "\(early.stderr)")
         let exited = try scene.expectOK(admin, ["exit", "--person", outsider.value, "--on", "2026-06-30", "--reason", "resigned"])
         #expect(exited.contains("\"exit_on\":\"2026-06-30\""), "\(exited)")
         try scene.expectRefused(admin, ["person", "show", outsider.value], ["OUTSIDE_REGION"])
