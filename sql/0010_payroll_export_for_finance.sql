@@ -1,8 +1,9 @@
 -- The payroll export is finance's work (SPEC §11: finance "export, summarise and reconcile"):
--- the file the bank pays from, with every resident ID and bank account in full. It is read
--- through this view, which only finance may read, so an administrator cannot produce it through
--- the tool or through psql. The lines themselves stay readable to whoever reads the region
--- (administrators "read their township"; auditors read everything), as 0007 grants.
+-- the file the bank pays from, with every resident ID and bank account in full. `payroll
+-- export` reads it through this view, which only finance may read, so the tool refuses it to
+-- everyone else. The rows it joins stay readable to whoever reads the region (administrators
+-- "read their township"; auditors read everything), as 0007 grants: someone who writes the
+-- same join gets the same rows. This keeps the work to its role; it does not hide the data.
 --
 -- security_invoker: the tables' row-level security applies to the reader, so finance exports
 -- only the counties of its region.

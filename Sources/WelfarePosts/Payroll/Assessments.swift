@@ -30,6 +30,12 @@ public enum Assessments {
             AND (pl.exit_on IS NULL OR pl.exit_on >= s.month::date))
         """
     static let notInPost = "SELECT s.line, 'month' AS key FROM %@ s WHERE \(notInPostCondition)"
+    /// SQL true when the operator sees neither staged row `s`'s person nor any placement of
+    /// theirs. (The township of a post sees its holder's placements, not always their record.)
+    static let unseen = """
+        NOT EXISTS (SELECT 1 FROM person p WHERE p.id_number = s.id_number)
+        AND NOT EXISTS (SELECT 1 FROM placement pl WHERE pl.id_number = s.id_number)
+        """
 
     public static func record(_ connection: Connection, person: ResidentID, month: Month, result: String, absentDays: Int) throws -> Row {
         let result = try Vocabulary.load(connection).require(.assessmentResult, result)
@@ -43,10 +49,11 @@ public enum Assessments {
                 try connection.command("INSERT INTO assessment_one (id_number, month, result, absent_days) VALUES ($1, $2, $3, $4)",
                                        [person.value, month.firstDay.iso, result, String(absentDays)])
                 if try !connection.query(notInPost.replacingOccurrences(of: "%@", with: "assessment_one")).isEmpty {
-                    // Not in a post this operator sees: say first if the person is unknown or
-                    // another region's. (A person of another township placed in one of this
-                    // township's posts is assessed here, though their record is not shown.)
-                    _ = try Persons.find(connection, person)
+                    // Not in post. When the operator sees neither the person nor any placement
+                    // of theirs, say first whether they are unknown or another region's. (The
+                    // township of a post assesses its holder, whose record it may not see.)
+                    let unseen = try connection.query("SELECT \(unseen) AS unseen FROM assessment_one s")[0]["unseen"] == "t"
+                    if unseen { _ = try Persons.find(connection, person) }
                     throw AppError(.rule, code: "NOT_IN_POST", Text(
                         en: "\(person.masked) was not in post in \(month): there is nothing to assess",
                         zh: "\(person.masked) 在 \(month) 不在岗：无需考核"))
@@ -88,12 +95,12 @@ public enum Assessments {
                     """) { Text(en: "this person's assessment for the month is already on line \($0["first"] ?? "?")",
                                 zh: "该人员本月考核已在第 \($0["first"] ?? "?") 行出现") }
                 try staging.check(connection, notInPost.replacingOccurrences(of: "%@", with: "assessment_stage")
-                                  + " AND NOT \(staging.personOutsideRegion)") { _ in
+                                  + " AND NOT (\(unseen) AND \(staging.personOutsideRegion))") { _ in
                     Text(en: "this person was not in post in that month (or is not registered): nothing to assess",
                          zh: "该人员当月不在岗（或未登记）：无需考核")
                 }
                 try staging.requireNoProblems()
-                try staging.refusePersonsOutsideRegion(connection, where: notInPostCondition)
+                try staging.refusePersonsOutsideRegion(connection, where: unseen)
                 let changed = try connection.query("""
                     SELECT count(*) FILTER (WHERE a.id IS NULL) AS inserted,
                            count(*) FILTER (WHERE a.id IS NOT NULL AND (a.result, a.absent_days) IS DISTINCT FROM (s.result, s.absent_days::int)) AS updated
