@@ -385,6 +385,13 @@ struct AccessTests {
         // A township admin's region is a township; superusers and owners cannot be operators.
         let wrongLevel = try scene.cli(system, ["operator", "add", "op_x", "--role", "township-admin", "--region", "320321"])
         #expect(wrongLevel.status == 2 && wrongLevel.stderr.hasPrefix("error: [OPERATOR_REGION]"), "\(wrongLevel.stderr)")
+        // A login must need no quoting, through the tool and through psql alike; nothing is left behind.
+        let odd = "Op " + UUID().uuidString.prefix(8)
+        let badLogin = try scene.cli(system, ["operator", "add", odd, "--role", "auditor", "--region", "32"])
+        #expect(badLogin.status == 2 && badLogin.stderr.hasPrefix("error: [BAD_LOGIN]"), "\(badLogin.stderr)")
+        let badByPsql = try scene.psql(system, "SELECT operator_add('\(odd)', 'auditor', '320000000000')")
+        #expect(badByPsql.status != 0 && badByPsql.stderr.contains("operator_login_form"), "\(badByPsql.stderr)")
+        #expect(try scene.connection.query("SELECT count(*) AS n FROM pg_roles WHERE rolname = $1", [odd])[0]["n"] == "0")
         let superuser = try scene.cli(system, ["operator", "add", "postgres", "--role", "auditor", "--region", "32"])
         #expect(superuser.status == 2, "\(superuser.stderr)")
         // Nobody else may.

@@ -22,6 +22,10 @@ SELECT format('CREATE ROLE %I LOGIN CREATEROLE', :'owner') WHERE NOT EXISTS (SEL
 SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'owner') WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db') \gexec
 -- Only the roles pg_hba.conf lets in may connect; nobody creates objects in public.
 SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', :'db') \gexec
+-- Server messages in English whatever the server's locale: the tool words refusals for the
+-- user itself, and tells a row outside the operator's region from a missing privilege by the
+-- server's message (both are SQLSTATE 42501).
+SELECT format('ALTER DATABASE %I SET lc_messages TO %L', :'db', 'C') \gexec
 SQL
 if [[ ${WP_ASK_PASSWORDS:-yes} == yes ]]; then
   echo "password of the migration owner $owner:"

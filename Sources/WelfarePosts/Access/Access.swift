@@ -29,24 +29,17 @@ public enum OperatorRole: String, Sendable, CaseIterable {
 
 /// Who is logged in, as the database sees it.
 public enum Access {
-    public struct Operator: Sendable {
-        public let role: OperatorRole
-        public let region: String
-    }
-
-    /// The logged-in operator, or nil for a role that is not one (the migration owner, a DBA).
-    public static func current(_ connection: Connection) throws -> Operator? {
-        let row = try Database.mapped { try connection.query("SELECT operator_role() AS role, operator_region() AS region")[0] }
-        guard let role = row["role"].flatMap(OperatorRole.init(rawValue:)), let region = row["region"] else { return nil }
-        return Operator(role: role, region: region)
+    /// The logged-in operator's role, or nil for a role that is not one (the migration owner, a DBA).
+    public static func currentRole(_ connection: Connection) throws -> OperatorRole? {
+        try Database.mapped { try connection.query("SELECT operator_role() AS role")[0]["role"] }.flatMap(OperatorRole.init(rawValue:))
     }
 
     /// `--reveal` is refused to roles that may not see full IDs and accounts.
     public static func requireReveal(_ connection: Connection) throws {
-        guard let current = try current(connection), !current.role.mayReveal else { return }
+        guard let role = try currentRole(connection), !role.mayReveal else { return }
         throw AppError(.rule, code: "REVEAL_NOT_ALLOWED", Text(
-            en: "operators with role \(current.role.rawValue) may not reveal resident IDs and bank accounts: run the command without --reveal\(current.role == .finance ? " (the payroll export carries them in full)" : "")",
-            zh: "\(current.role.label)无权查看完整的身份证号和银行账号：请去掉 --reveal\(current.role == .finance ? "（工资发放导出文件中为完整号码）" : "")"))
+            en: "operators with role \(role.rawValue) may not reveal resident IDs and bank accounts: run the command without --reveal\(role == .finance ? " (the payroll export carries them in full)" : "")",
+            zh: "\(role.label)无权查看完整的身份证号和银行账号：请去掉 --reveal\(role == .finance ? "（工资发放导出文件中为完整号码）" : "")"))
     }
 
     /// What a command says when the row it names exists but lies outside the operator's region.
@@ -74,20 +67,9 @@ public enum Operators {
                 zh: "“\(text)”不是操作员角色：\(OperatorRole.allCases.map { "\($0.rawValue)（\($0.label)）" }.joined(separator: "、"))"),
                 code: "UNKNOWN_CODE")
         }
-        try checkLogin(login)
+        // The login's form and the region's level for the role are the database's constraints
+        // (operator_login_form, operator_region), so psql obeys them too.
         let code = try Regions.require(connection, region)
-        let fits: Bool = switch role {
-        case .townshipAdmin: code.level == .township
-        case .countyAdmin: code.level == .county
-        case .systemAdmin: true
-        case .finance, .auditor: code.level <= .county
-        }
-        guard fits else {
-            throw AppError.badInput(Text(
-                en: "an operator with role \(role.rawValue) works for \(role == .townshipAdmin ? "a township" : role == .countyAdmin ? "a county" : "a county or a region above it"); \(code.value) is not one",
-                zh: "\(role.label)的区域应为\(role == .townshipAdmin ? "乡镇" : role == .countyAdmin ? "县" : "县或县以上区划")；\(code.value) 不符合"),
-                code: "OPERATOR_REGION")
-        }
         return try Database.mapped {
             try connection.transaction {
                 try connection.query("SELECT operator_add($1, $2, $3)", [login, role.rawValue, code.value])
@@ -111,18 +93,6 @@ public enum Operators {
     public static func list(_ connection: Connection) throws -> [Row] {
         try Database.mapped {
             try connection.query("SELECT \(columns) FROM operator o JOIN region r ON r.code = o.region_code ORDER BY o.login")
-        }
-    }
-
-    /// Login names are kept to what needs no quoting anywhere: letters, digits, `_`, `.`, `-`.
-    static func checkLogin(_ login: String) throws {
-        let allowed = login.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F || $0 == 0x2E || $0 == 0x2D }
-        guard !login.isEmpty, login.utf8.count <= 63, allowed, let first = login.utf8.first, first >= 0x61 && first <= 0x7A,
-              !login.hasPrefix("pg_"), !login.hasPrefix("wp_") else {
-            throw AppError.badInput(Text(
-                en: "'\(login)' is not a usable login: lower-case letters, digits, '_', '.', '-', starting with a letter, at most 63 characters, not starting with pg_ or wp_",
-                zh: "“\(login)”不能作为登录名：应为小写字母、数字、“_”“.”“-”，以字母开头，最多63个字符，且不以 pg_ 或 wp_ 开头"),
-                code: "BAD_LOGIN")
         }
     }
 }

@@ -35,7 +35,7 @@ public enum PersonImport {
                          zh: "\(row["code"] ?? "") 不是已登记的村：请先用 `region import` 导入区划")
                 }
                 try staging.requireNoProblems()
-                if try Access.current(connection) != nil {
+                if try Access.currentRole(connection) != nil {
                     try staging.refuseOutsideRegion(connection, """
                         SELECT s.line, 'village_code' AS key, s.village_code AS code FROM person_stage s
                         WHERE s.village_code NOT LIKE (SELECT operator_scope()) || '%'

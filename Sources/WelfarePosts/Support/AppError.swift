@@ -118,6 +118,11 @@ public struct AppError: Error, Sendable {
         AppError(.input, code: code, message)
     }
 
+    /// `--to` earlier than `--from` (days or months).
+    public static func toBeforeFrom(_ from: some CustomStringConvertible, _ to: some CustomStringConvertible) -> AppError {
+        badInput(Text(en: "--to \(to) is before --from \(from)", zh: "--to \(to) 早于 --from \(from)"))
+    }
+
     public static func notFound(_ message: Text) -> AppError {
         AppError(.input, code: "NOT_FOUND", message)
     }
@@ -131,10 +136,16 @@ public struct AppError: Error, Sendable {
     }
 
     /// Constraints that keep §5's structure without a rule code of their own.
-    static let otherConstraints: [String: (String, Text)] = [
-        "contract_overlap": ("CONTRACT_OVERLAP", Text(en: "contracts of one placement cannot overlap", zh: "同一聘用的合同期限不能重叠")),
-        "contract_within_placement": ("CONTRACT_OVERLAP", Text(en: "a contract cannot start before its placement", zh: "合同不能早于上岗日期开始")),
-        "exit_after_start": ("EXIT_BEFORE_START", Text(en: "an exit cannot be dated before the placement's start", zh: "退岗日期不能早于上岗日期")),
+    static let otherConstraints: [String: (Category, String, Text)] = [
+        "contract_overlap": (.rule, "CONTRACT_OVERLAP", Text(en: "contracts of one placement cannot overlap", zh: "同一聘用的合同期限不能重叠")),
+        "contract_within_placement": (.rule, "CONTRACT_OVERLAP", Text(en: "a contract cannot start before its placement", zh: "合同不能早于上岗日期开始")),
+        "exit_after_start": (.rule, "EXIT_BEFORE_START", Text(en: "an exit cannot be dated before the placement's start", zh: "退岗日期不能早于上岗日期")),
+        "operator_region": (.input, "OPERATOR_REGION", Text(
+            en: "a township admin works for a township, a county admin for a county, finance and auditors for a county or a region above it: give a region of that level",
+            zh: "乡镇管理员的区域应为乡镇，县级管理员应为县，财务人员和审计人员应为县或县以上区划：请给出相应级别的区划")),
+        "operator_login_form": (.input, "BAD_LOGIN", Text(
+            en: "that is not a usable login: lower-case letters, digits, '_', '.', '-', starting with a letter, at most 63 characters, not starting with pg_ or wp_",
+            zh: "不能作为登录名：应为小写字母、数字、“_”“.”“-”，以字母开头，最多63个字符，且不以 pg_ 或 wp_ 开头")),
     ]
 
     /// Turns a database error into what the user should read. Constraint names are rule codes
@@ -152,14 +163,16 @@ public struct AppError: Error, Sendable {
                                                                     zh: "违反规则 \(rule.rawValue)：\(error.message)"))
             return
         }
-        if let name = error.constraintName, let (code, text) = AppError.otherConstraints[name] {
-            self.init(.rule, code: code, text)
+        if let name = error.constraintName, let (category, code, text) = AppError.otherConstraints[name] {
+            self.init(category, code: code, text)
             return
         }
         if error.isRaised, let rule = RuleCode(rawValue: error.detail ?? "") {
             self.init(rule: rule, Text(en: error.message, zh: error.hint ?? error.message))
             return
         }
+        // Both are 42501; only the message tells them apart (English: deploy/production/bootstrap.sh
+        // sets the database's lc_messages to C).
         if error.sqlState == "42501" && error.message.contains("row-level security") {
             self.init(.rule, code: "OUTSIDE_REGION", Text(
                 en: "that row is outside your region (\(error.message)): you can only change rows of your own region; an operator of the other region must do it",
