@@ -124,7 +124,7 @@ public enum Audit {
                                          zh: "未知的规则“\(rule)”：可用 \(rules.joined(separator: "、"))"), code: "UNKNOWN_CODE")
         }
         if let from = filter.from, let to = filter.to, to < from {
-            throw AppError.badInput(Text(en: "--to \(to) is before --from \(from)", zh: "--to \(to) 早于 --from \(from)"))
+            throw AppError.toBeforeFrom(from, to)
         }
         return region?.significantPrefix ?? ""
     }
@@ -141,7 +141,7 @@ public enum Audit {
             }
             try connection.execute("SET TRANSACTION SNAPSHOT '\(snapshot)'")
         }
-        try Payroll.tuneForBulk(connection)
+        try Database.tuneForBulk(connection)
         try connection.query("""
             SELECT set_config('welfare_posts.as_of', $1, true), set_config('welfare_posts.from_month', $2, true),
                    set_config('welfare_posts.to_month', $3, true), set_config('welfare_posts.county', $4, true)

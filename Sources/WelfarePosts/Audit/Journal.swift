@@ -42,7 +42,7 @@ public enum Journal {
     public static func verify(_ connection: Connection) throws -> Verification {
         try Database.mapped {
             try connection.transaction(.repeatableRead) {
-                try Payroll.tuneForBulk(connection)
+                try Database.tuneForBulk(connection)
                 // journal_verify reads the whole chain whoever asks (row-level security would
                 // show an auditor only their region's entries), and says how many there are.
                 let row = try connection.query("SELECT seq, problem, expected_seq, entries, last_hash FROM journal_verify()")[0]

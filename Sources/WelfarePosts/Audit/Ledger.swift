@@ -7,7 +7,7 @@ public enum Ledger {
     /// standard in force, its holder, the contract covering the day (or the holder's latest),
     /// and the end of the holder's unbroken insurance cover that includes the day.
     public static func posts(_ connection: Connection, region: String?, asOf: Day) throws -> [Row] {
-        let prefix = try prefix(connection, region)
+        let prefix = try Regions.prefix(connection, region)
         return try Database.mapped {
             try connection.query("""
                 WITH \(standards)
@@ -18,7 +18,7 @@ public enum Ledger {
                        (SELECT upper(cover) - 1 FROM unnest(insurance_coverage(h.id_number)) cover WHERE cover @> $2::date)::text AS insured_to
                 FROM post p
                 JOIN region v ON v.code = p.region_code
-                JOIN region t ON t.code = rpad(left(p.region_code, 9), 12, '0')
+                JOIN region t ON t.code = township_of(p.region_code)
                 LEFT JOIN standards s ON s.county_code = p.county_code AND s.post_type = p.post_type
                 LEFT JOIN placement h ON h.post_id = p.id AND h.start_on <= $2::date AND (h.exit_on IS NULL OR h.exit_on >= $2::date)
                 LEFT JOIN person pe ON pe.id_number = h.id_number
@@ -34,11 +34,11 @@ public enum Ledger {
     /// subsidy they commit (post and social-insurance standards of the filled ones), per
     /// township × type × funding channel × developer; then per funding channel, and in all.
     public static func summary(_ connection: Connection, region: String?, asOf: Day) throws -> [Row] {
-        let prefix = try prefix(connection, region)
+        let prefix = try Regions.prefix(connection, region)
         return try Database.mapped {
             try connection.query("""
                 WITH \(standards), posts AS (
-                  SELECT p.*, rpad(left(p.region_code, 9), 12, '0') AS township_code,
+                  SELECT p.*, township_of(p.region_code) AS township_code,
                          EXISTS (SELECT 1 FROM placement h WHERE h.post_id = p.id AND h.start_on <= $2::date
                                  AND (h.exit_on IS NULL OR h.exit_on >= $2::date)) AS filled,
                          coalesce(s.monthly_fen, 0) + coalesce(s.social_insurance_fen, 0) AS monthly_fen
@@ -61,9 +61,9 @@ public enum Ledger {
     /// then, the people in post on any day of the month, and the hires and exits in it.
     public static func scale(_ connection: Connection, region: String?, from: Month, to: Month) throws -> [Row] {
         guard from <= to else {
-            throw AppError.badInput(Text(en: "--to \(to) is before --from \(from)", zh: "--to \(to) 早于 --from \(from)"))
+            throw AppError.toBeforeFrom(from, to)
         }
-        let prefix = try prefix(connection, region)
+        let prefix = try Regions.prefix(connection, region)
         return try Database.mapped {
             try connection.query("""
                 WITH months AS (
@@ -98,9 +98,5 @@ public enum Ledger {
         CASE WHEN \(post).closed_on <= \(day) THEN 'closed' WHEN \(post).approved_on <= \(day) THEN 'approved'
              WHEN \(post).rejected_on <= \(day) THEN 'rejected' ELSE 'proposed' END
         """
-    }
-
-    private static func prefix(_ connection: Connection, _ region: String?) throws -> String {
-        try region.map { try Regions.require(connection, $0).significantPrefix } ?? ""
     }
 }

@@ -15,6 +15,12 @@ public enum Database {
         }
     }
 
+    /// For the rest of the transaction: a million-row statement sorts and hashes in memory, and
+    /// is not worth compiling (JIT takes seconds). Payroll, the audit and the journal use it.
+    static func tuneForBulk(_ connection: Connection) throws {
+        try connection.execute("SET LOCAL work_mem = '256MB'; SET LOCAL jit = off")
+    }
+
     /// Runs `body` turning any `PostgresError` into an `AppError`.
     public static func mapped<T>(_ body: () throws -> T) throws -> T {
         do {

@@ -7,7 +7,7 @@ import Postgres
 public enum Due {
     public static func list(_ connection: Connection, region: String?, within days: Int, today: Day = .today()) throws -> [Row] {
         guard days >= 0 else { throw AppError.badInput(Text(en: "--within must be 0 or more days", zh: "--within 不能为负数")) }
-        let prefix = try region.map { try Regions.require(connection, $0).significantPrefix } ?? ""
+        let prefix = try Regions.prefix(connection, region)
         return try Database.mapped {
             try connection.query("""
                 WITH in_post AS (

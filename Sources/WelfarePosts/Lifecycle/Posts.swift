@@ -149,7 +149,7 @@ public enum Posts {
     /// Posts under a region, by state, optionally only those vacant on a day; with the holder on
     /// that day.
     public static func list(_ connection: Connection, region: String?, state: String?, vacantOn: Day?, on day: Day) throws -> [Row] {
-        let prefix = try region.map { try Regions.require(connection, $0).significantPrefix } ?? ""
+        let prefix = try Regions.prefix(connection, region)
         if let state, !["proposed", "approved", "rejected", "closed"].contains(state) {
             throw AppError.badInput(Text(en: "--state must be proposed, approved, rejected or closed",
                                          zh: "--state 应为 proposed、approved、rejected 或 closed"))

@@ -52,8 +52,9 @@ public enum Assessments {
                     // Not in post. When the operator sees neither the person nor any placement
                     // of theirs, say first whether they are unknown or another region's. (The
                     // township of a post assesses its holder, whose record it may not see.)
-                    let unseen = try connection.query("SELECT \(unseen) AS unseen FROM assessment_one s")[0]["unseen"] == "t"
-                    if unseen { _ = try Persons.find(connection, person) }
+                    if try connection.query("SELECT \(unseen) AS unseen FROM assessment_one s")[0]["unseen"] == "t" {
+                        _ = try Persons.find(connection, person)
+                    }
                     throw AppError(.rule, code: "NOT_IN_POST", Text(
                         en: "\(person.masked) was not in post in \(month): there is nothing to assess",
                         zh: "\(person.masked) 在 \(month) 不在岗：无需考核"))

@@ -15,11 +15,6 @@ public enum Payroll {
         return try connection.query("SELECT left(code, 6) AS c FROM region WHERE level = 3 ORDER BY code").compactMap { $0["c"] }
     }
 
-    /// A million-line statement sorts in memory, and is not worth compiling (JIT takes seconds).
-    static func tuneForBulk(_ connection: Connection) throws {
-        try connection.execute("SET LOCAL work_mem = '256MB'; SET LOCAL jit = off")
-    }
-
     /// What the counties' codes share, so `payroll_due` reads only their rows.
     static func commonPrefix(_ counties: [String]) -> String {
         guard var prefix = counties.first else { return "" }
@@ -59,7 +54,7 @@ public enum Payroll {
                         en: "the \(month) payroll of county \(approved.joined(separator: ", ")) is approved and can never change: late corrections go into a later month's run as adjustment lines",
                         zh: "县 \(approved.joined(separator: "、")) \(month) 的工资表已审核锁定，不能重算：迟报的变动将在以后月份的工资表中以补扣发体现"))
                 }
-                try tuneForBulk(connection)
+                try Database.tuneForBulk(connection)
                 try connection.command("DELETE FROM payroll_line WHERE county_code = ANY ($1::text[]) AND month = $2::date",
                                        [counties, month.firstDay.iso])
                 try connection.command("""
@@ -185,7 +180,7 @@ public enum Payroll {
                         en: "\(drafts) county payroll(s) of \(month) in that region are drafts: approve them first, or give --draft to export a preview",
                         zh: "该区划有 \(drafts) 个县 \(month) 的工资表尚未审核：请先审核，或加 --draft 导出预览"))
                 }
-                try tuneForBulk(connection)
+                try Database.tuneForBulk(connection)
                 // COPY takes no parameters: the values travel as settings of this transaction.
                 try connection.query("SELECT set_config('welfare_posts.month', $1, true), set_config('welfare_posts.counties', $2, true)",
                                      [month.firstDay.iso, counties.joined(separator: ",")])

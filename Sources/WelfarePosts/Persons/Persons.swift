@@ -77,7 +77,7 @@ public enum Persons {
     public static func setStatus(_ connection: Connection, id: ResidentID, status text: String, from: Day, to: Day?) throws -> Row {
         let status = try Vocabulary.load(connection).require(.personStatus, text)
         if let to, to < from {
-            throw AppError.badInput(Text(en: "--to \(to) is before --from \(from)", zh: "--to \(to) 早于 --from \(from)"))
+            throw AppError.toBeforeFrom(from, to)
         }
         let person = try find(connection, id)
         return try Database.mapped {

@@ -16,9 +16,15 @@ public enum Regions {
         return code
     }
 
+    /// The significant digits of a known region from the user, for `LIKE prefix || '%'`;
+    /// '' (everything) without one.
+    public static func prefix(_ connection: Connection, _ text: String?) throws -> String {
+        try text.map { try require(connection, $0).significantPrefix } ?? ""
+    }
+
     /// Regions under a code (itself included), in code order; all of them without one.
     public static func list(_ connection: Connection, under text: String?) throws -> [Row] {
-        let prefix = try text.map { try require(connection, $0).significantPrefix } ?? ""
+        let prefix = try prefix(connection, text)
         return try Database.mapped {
             try connection.query("""
                 SELECT code, name, level, parent_code FROM region WHERE code LIKE $1 || '%' ORDER BY code
