@@ -57,6 +57,24 @@ struct AuditCommandTests {
             """, "\(summary.stdout)")
     }
 
+    /// `--rule` with a rule of the payment half (found from what is paid against what is due)
+    /// and with one of the state half: each finds its own case and nothing of the other half.
+    @Test func ruleFilterReachesBothHalvesOfTheReport() throws {
+        let (world, person, _, vacant) = try county()
+        _ = try Payroll.run(world.connection, month: Month(year: 2026, month: 1)!, region: "320321")
+        _ = try Payroll.approve(world.connection, month: Month(year: 2026, month: 1)!, region: "320321")
+        let unpaid = try welfarePosts(["audit", "violations", "--as-of", "2026-06-30", "--rule", "unpaid_late", "--reveal", "--format", "csv"],
+                                      on: world.database)
+        let lines = unpaid.stdout.split(separator: "\n").dropFirst()
+        #expect(lines.count == 1 && lines.first?.hasPrefix("UNPAID_LATE,") == true && lines.first?.contains(person.value) == true
+                && lines.first?.contains(",2026-01,1100.00,") == true, "\(unpaid.stdout)")
+        let state = try welfarePosts(["audit", "violations", "--as-of", "2026-06-30", "--rule", "vacant_too_long", "--format", "csv"],
+                                     on: world.database)
+        let stateLines = state.stdout.split(separator: "\n").dropFirst()
+        #expect(stateLines.count == 1 && stateLines.first?.hasPrefix("VACANT_TOO_LONG,") == true
+                && stateLines.first?.contains(",\(vacant),") == true, "\(state.stdout)")
+    }
+
     @Test func nothingFoundIsNotAnError() throws {
         let (world, _, _, _) = try county()
         let result = try welfarePosts(["audit", "violations", "--as-of", "2026-03-31", "--format", "csv"], on: world.database)

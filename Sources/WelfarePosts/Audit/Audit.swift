@@ -27,16 +27,14 @@ public enum Audit {
     /// report that runs beside the other.
     public typealias Opener = @Sendable () throws -> Connection
 
-    /// The rules computed together by `audit_payment_case` (what is paid against what is due).
-    static let paymentRules: Set<String> = ["PAID_NOT_DUE", "UNDERPAID", "UNPAID_LATE"]
-
     /// Every case, in the order of SPEC §7, then by region, person, post and date. With an
     /// opener, the payment rules (most of the work over a province: what is due for every
     /// person-month) run on a second connection beside the others, in the same snapshot.
     public static func violations(_ connection: Connection, _ filter: Filter, parallel open: Opener? = nil) throws -> [Row] {
         let rules = try Self.rules(connection)
-        let prefix = try check(connection, filter, rules)
+        let prefix = try check(connection, filter, rules.map(\.code))
         let rule = filter.rule ?? ""
+        let paymentRules = Set(rules.filter(\.fromPayments).map(\.code))
         let wantPayment = rule.isEmpty || paymentRules.contains(rule)
         let wantState = rule.isEmpty || !paymentRules.contains(rule)
         let rows = try Database.mapped {
@@ -62,7 +60,7 @@ public enum Audit {
             }
         }
         // The two halves hold different rules: order them together as one ORDER BY would.
-        let position = Dictionary(uniqueKeysWithValues: rules.enumerated().map { ($1, $0) })
+        let position = Dictionary(uniqueKeysWithValues: rules.enumerated().map { ($1.code, $0) })
         func key(_ row: Row) -> (Int, String, String, String, String) {
             (position[row["rule"] ?? ""] ?? rules.count, row["region_code"] ?? "", row["id_number"] ?? "\u{FFFF}",
              row["post_id"] ?? "\u{FFFF}", row["from_on"] ?? "\u{FFFF}")
@@ -96,9 +94,12 @@ public enum Audit {
         return lines
     }
 
-    /// The rule codes of SPEC §7, in order.
-    public static func rules(_ connection: Connection) throws -> [String] {
-        try Database.mapped { try connection.query("SELECT code FROM audit_rule ORDER BY position").compactMap { $0["code"] } }
+    /// The rule codes in SPEC §7's order, each with the half of the report that finds it: the
+    /// payments (`audit_payment_case`) or the state of posts and persons (sql/0012).
+    public static func rules(_ connection: Connection) throws -> [(code: String, fromPayments: Bool)] {
+        try Database.mapped {
+            try connection.query("SELECT code, from_payments FROM audit_rule ORDER BY position").map { ($0["code"] ?? "", $0["from_payments"] == "t") }
+        }
     }
 
     /// The cases of one of the unions, with the names of their regions and persons.
