@@ -14,8 +14,10 @@ SELECT l.month, l.county_code, t.name AS township, CASE WHEN v.level = 5 THEN v.
        l.post_subsidy_fen, l.social_insurance_fen, l.adjustment_fen, l.total_fen,
        -- The export's order: county, village, post, then a post's own month before corrections.
        p.region_code, l.kind, l.for_month
+-- A post is at township or village level (post_region), so its township is its first nine
+-- digits padded. Written out: with township_of() the million-line export took 33 s, not 14.5 s.
 FROM payroll_line l JOIN post p ON p.id = l.post_id JOIN person pe ON pe.id_number = l.id_number
-JOIN region v ON v.code = p.region_code JOIN region t ON t.code = township_of(p.region_code)
+JOIN region v ON v.code = p.region_code JOIN region t ON t.code = rpad(left(p.region_code, 9), 12, '0')
 JOIN post_type pt ON pt.code = p.post_type JOIN funding_channel fc ON fc.code = p.funding_channel;
 
 REVOKE ALL ON payroll_export_line FROM PUBLIC;

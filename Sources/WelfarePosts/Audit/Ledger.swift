@@ -18,7 +18,7 @@ public enum Ledger {
                        (SELECT upper(cover) - 1 FROM unnest(insurance_coverage(h.id_number)) cover WHERE cover @> $2::date)::text AS insured_to
                 FROM post p
                 JOIN region v ON v.code = p.region_code
-                JOIN region t ON t.code = township_of(p.region_code)
+                JOIN region t ON t.code = rpad(left(p.region_code, 9), 12, '0')
                 LEFT JOIN standards s ON s.county_code = p.county_code AND s.post_type = p.post_type
                 LEFT JOIN placement h ON h.post_id = p.id AND h.start_on <= $2::date AND (h.exit_on IS NULL OR h.exit_on >= $2::date)
                 LEFT JOIN person pe ON pe.id_number = h.id_number
@@ -38,7 +38,7 @@ public enum Ledger {
         return try Database.mapped {
             try connection.query("""
                 WITH \(standards), posts AS (
-                  SELECT p.*, township_of(p.region_code) AS township_code,
+                  SELECT p.*, rpad(left(p.region_code, 9), 12, '0') AS township_code,
                          EXISTS (SELECT 1 FROM placement h WHERE h.post_id = p.id AND h.start_on <= $2::date
                                  AND (h.exit_on IS NULL OR h.exit_on >= $2::date)) AS filled,
                          coalesce(s.monthly_fen, 0) + coalesce(s.social_insurance_fen, 0) AS monthly_fen
