@@ -25,8 +25,13 @@ enum Eligibility {
                    (SELECT string_agg(s.status, ',' ORDER BY s.status) FROM person_status s
                      WHERE s.id_number = p.id_number AND s.valid_from <= $2::date
                        AND (s.valid_to IS NULL OR s.valid_to >= $2::date)) AS statuses,
-                   -- Whole households, whatever the operator's region hides (sql/0007_access.sql).
-                   household_cadres(p.id_number, $2::date) AS cadres_in_household,
+                   -- Whole households, whatever the operator's region hides (sql/0013): whether a
+                   -- member is a village cadre, and the names of those the operator may see.
+                   household_has_cadre(p.id_number, $2::date) AS cadre_in_household,
+                   (SELECT string_agg(m.name, ',' ORDER BY m.name) FROM person m JOIN person_status s ON s.id_number = m.id_number
+                     WHERE m.county_code = p.county_code AND m.household_id = p.household_id AND m.id_number <> p.id_number
+                       AND s.status = 'village-cadre' AND s.valid_from <= $2::date
+                       AND (s.valid_to IS NULL OR s.valid_to >= $2::date)) AS visible_cadres,
                    insurance_coverage(p.id_number) @> daterange($2::date, $3::date, '[]') AS insured,
                    (SELECT min(d)::date::text FROM generate_series($2::date, $3::date, interval '1 day') d
                      WHERE NOT insurance_coverage(p.id_number) @> d::date) AS first_uncovered,
@@ -59,10 +64,12 @@ enum Eligibility {
                 en: "\(who) has status \(statuses) in force on \(on) and cannot be placed; if the record is out of date, end that status first",
                 zh: "\(who) 在 \(on) 有“\(statuses)”状态，不能安置；如记录已过时，请先为该状态填写终止日期"))
         }
-        if let cadres = f["cadres_in_household"] {
+        if f["cadre_in_household"] == "t" {
+            // A cadre living in another township is not named to this one.
+            let cadres = f["visible_cadres"].map { " (\($0))" } ?? ""
             throw AppError(rule: .excludedStatus, Text(
-                en: "\(who)'s household has a village cadre (\(cadres)) on \(on): 村干部及其家庭成员不列入",
-                zh: "\(who) 的家庭成员 \(cadres) 在 \(on) 为村干部：村干部及其家庭成员不列入安置范围"))
+                en: "\(who)'s household has a village cadre\(cadres) on \(on): 村干部及其家庭成员不列入",
+                zh: "\(who) 的家庭成员\(cadres)在 \(on) 为村干部：村干部及其家庭成员不列入安置范围"))
         }
         let inPost = Int(f["household_in_post"] ?? "") ?? 0, cap = Int(f["household_cap"] ?? "") ?? 1
         if contract.newPlacement && inPost + 1 > cap {

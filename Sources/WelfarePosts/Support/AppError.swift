@@ -146,6 +146,12 @@ public struct AppError: Error, Sendable {
         "operator_login_form": (.input, "BAD_LOGIN", Text(
             en: "that is not a usable login: lower-case letters, digits, '_', '.', '-', starting with a letter, at most 63 characters, not starting with pg_ or wp_",
             zh: "不能作为登录名：应为小写字母、数字、“_”“.”“-”，以字母开头，最多63个字符，且不以 pg_ 或 wp_ 开头")),
+        "operator_self": (.rule, "OPERATOR_SELF", Text(
+            en: "nobody may add, change or remove their own operator record, or one of a login they control: another system administrator must do it",
+            zh: "任何人不得添加、修改或删除本人或其可控制的登录名的操作员记录：请由其他系统管理员办理")),
+        "persons_checked_at_once": (.input, "FILE_TOO_LARGE", Text(
+            en: "a township's file may name at most 100,000 persons: split the file and import the parts one after another",
+            zh: "乡镇导入的文件最多可包含 100,000 人：请将文件拆分后逐个导入")),
     ]
 
     /// Turns a database error into what the user should read. Constraint names are rule codes

@@ -1,0 +1,161 @@
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+import WelfarePosts
+
+/// The walls against an operator who knows SQL (SPEC §11, issue 11): each attack is made as a
+/// hostile operator would, through psql logged in as their own role, and must change nothing.
+@Suite("walls")
+struct WallsTests {
+    typealias Scene = AccessTests.Scene
+
+    /// Every function of the schema names its tables through a fixed search_path (or binds them
+    /// when created, as a SQL-standard body does), and nobody outside the group roles may call it.
+    /// A migration that adds a function without either fails here.
+    @Test func everyFunctionRunsWithAFixedSearchPathAndOnlyForItsRoles() throws {
+        let world = try World()
+        let loose = try world.connection.query("""
+            SELECT p.oid::regprocedure::text AS f FROM pg_proc p
+            WHERE p.pronamespace = 'public'::regnamespace AND p.prokind IN ('f', 'p')
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+              AND p.prosqlbody IS NULL
+              AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c
+                              WHERE c LIKE 'search\\_path=%' AND c LIKE '%pg\\_temp' AND c NOT LIKE '%$user%')
+            ORDER BY 1
+            """).map { $0["f"] ?? "" }
+        #expect(loose.isEmpty, "functions resolving names through the caller's search_path: \(loose)")
+        let open = try world.connection.query("""
+            SELECT p.oid::regprocedure::text AS f FROM pg_proc p
+            WHERE p.pronamespace = 'public'::regnamespace
+              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+              AND EXISTS (SELECT 1 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+                          WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')
+            ORDER BY 1
+            """).map { $0["f"] ?? "" }
+        #expect(open.isEmpty, "functions anyone may execute: \(open)")
+        // Functions a later migration creates are closed to PUBLIC by default too.
+        try world.connection.query("CREATE FUNCTION walls_probe() RETURNS int LANGUAGE sql RETURN 1")
+        let probe = try world.connection.query("""
+            SELECT has_function_privilege('public', 'walls_probe()', 'EXECUTE') AS open
+            """)[0]["open"]
+        #expect(probe == "f")
+    }
+
+    /// A temporary table of every name the schema's functions use, made in the attacker's own
+    /// session, where pg_temp is searched first. Each is a copy of the real table's shape, empty.
+    static let shadows = """
+        DO $$ DECLARE t record; BEGIN
+          FOR t IN SELECT c.relname, (SELECT string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)), ', ')
+                                      FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns
+                   FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v') LOOP
+            EXECUTE format('CREATE TEMP TABLE %I (%s)', t.relname, t.columns);
+          END LOOP;
+        END $$;
+        """
+
+    @Test func temporaryTablesShadowNothing() throws {
+        let scene = try Scene()
+        _ = try Payroll.run(scene.connection, month: Month(year: 2026, month: 1)!, region: "320321")
+        _ = try Payroll.approve(scene.connection, month: Month(year: 2026, month: 1)!, region: "320321")
+        let admin = try scene.login("county-admin", Fixtures.county)
+        let before = try scene.fingerprint()
+        let placement = try scene.connection.query("SELECT id FROM placement WHERE post_id = $1", [scene.postB])[0]["id"] ?? ""
+        let approvedLines = try scene.connection.query("SELECT count(*) AS n FROM payroll_line WHERE month = '2026-01-01'")[0]["n"]
+        #expect(approvedLines == "2")
+
+        // The approved month's lines: deleting them, or adding one, is refused whatever shadows the run.
+        let delete = try scene.psql(admin, Self.shadows + "DELETE FROM public.payroll_line WHERE month = '2026-01-01'")
+        #expect(delete.status != 0 && delete.stderr.contains("approved and can never change"), "\(delete.stderr)")
+        let add = try scene.psql(admin, Self.shadows + """
+            INSERT INTO public.payroll_line (county_code, month, for_month, kind, id_number, post_id, days_in_post,
+              post_subsidy_fen, social_insurance_fen, adjustment_fen)
+            VALUES ('320321', '2026-01-01', '2025-12-01', 'adjustment', '\(scene.personB.value)', '\(scene.postB)', 0, 0, 0, 99900)
+            """)
+        #expect(add.status != 0 && add.stderr.contains("approved and can never change"), "\(add.stderr)")
+        // A contract that starts before its placement.
+        let contract = try scene.psql(admin, Self.shadows + """
+            INSERT INTO public.contract (county_code, placement_id, start_on, end_on) VALUES ('320321', \(placement), '2025-06-01', '2025-12-31')
+            """)
+        #expect(contract.status != 0 && contract.stderr.contains("cannot start before its placement"), "\(contract.stderr)")
+        // A person in a village that does not exist.
+        let person = try scene.psql(admin, Self.shadows + """
+            INSERT INTO public.person (county_code, id_number, name, household_id, village_code, category, labour_capacity)
+            VALUES ('320321', '\(residentID(born: "1980-02-02", sequence: 71))', '某', 'H71', '320321101299', 'other', 'full')
+            """)
+        #expect(person.status != 0 && person.stderr.contains("is not a known region"), "\(person.stderr)")
+        #expect(try scene.fingerprint() == before)
+        // And a person in a real village goes in, though the region table is shadowed by an empty one.
+        let real = try scene.psql(admin, Self.shadows + """
+            INSERT INTO public.person (county_code, id_number, name, household_id, village_code, category, labour_capacity)
+            VALUES ('320321', '\(residentID(born: "1980-02-02", sequence: 72))', '某', 'H72', '\(Fixtures.villageA1)', 'other', 'full')
+            """)
+        #expect(real.status == 0, "\(real.stderr)")
+    }
+
+    /// SECURITY DEFINER helpers: nothing for a login that is no operator; for an operator, a yes
+    /// or no about keys it passed, within its own county, never a name.
+    @Test func ownerRightsHelpersTellOperatorsOnlyAboutTheirCounty() throws {
+        let scene = try Scene()
+        // A cadre in person Y's household (county 320322).
+        let cadre = try scene.world.person(born: "1950-01-01", village: Scene.villageY)
+        try scene.connection.query("UPDATE person SET household_id = (SELECT household_id FROM person WHERE id_number = $1) WHERE id_number = $2",
+                                   [scene.personY.value, cadre.value])
+        _ = try Persons.setStatus(scene.connection, id: cadre, status: "village-cadre", from: Day(iso: "2020-01-01")!, to: nil)
+        let cadreName = try scene.connection.query("SELECT name FROM person WHERE id_number = $1", [cadre.value])[0]["name"] ?? "?"
+
+        let stranger = "st" + UUID().uuidString.prefix(8).lowercased()
+        try scene.connection.query("CREATE ROLE \(stranger) LOGIN")
+        for call in ["SELECT household_has_cadre('\(scene.personY.value)', '2026-01-01')",
+                     "SELECT household_in_post('\(scene.personY.value)', '2026-01-01')",
+                     "SELECT persons_outside_region(ARRAY['\(scene.personY.value)'])",
+                     "SELECT person_exists('\(scene.personY.value)')",
+                     "SELECT mask_id('\(scene.personY.value)')"] {
+            let refused = try scene.psql(scene.conninfo(as: stranger), call)
+            #expect(refused.status != 0 && refused.stderr.contains("permission denied for function"), "\(call): \(refused.stderr)")
+        }
+        // The cadre's name is given to nobody: the old function is gone, the new one says yes or no.
+        let township = try scene.login("township-admin", Fixtures.townshipA)
+        let old = try scene.psql(township, "SELECT household_cadres('\(scene.personY.value)', '2026-01-01')")
+        #expect(old.status != 0 && !old.stdout.contains(cadreName), "\(old)")
+        let other = try scene.psql(township, "SELECT household_has_cadre('\(scene.personY.value)', '2026-01-01')")
+        #expect(other.status == 0 && other.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "f", "\(other)")
+        // Which of a list of IDs are registered: only those of its own county, outside its township.
+        let outside = try scene.psql(township, "SELECT persons_outside_region(ARRAY['\(scene.personB.value)', '\(scene.personY.value)', '\(cadre.value)', '\(scene.personA.value)'])")
+        #expect(outside.status == 0 && outside.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == scene.personB.value, "\(outside)")
+        // Not a registry to sweep: a township asks about at most 100,000 IDs at once.
+        let sweep = try scene.psql(township, "SELECT count(*) FROM persons_outside_region(ARRAY(SELECT lpad(g::text, 18, '0') FROM generate_series(1, 100001) g))")
+        #expect(sweep.status != 0 && sweep.stderr.contains("at most 100000"), "\(sweep.stderr)")
+        // Finance and auditors do not import persons: they may not ask.
+        let finance = try scene.login("finance", Fixtures.county)
+        let asked = try scene.psql(finance, "SELECT persons_outside_region(ARRAY['\(scene.personB.value)'])")
+        #expect(asked.status != 0 && asked.stderr.contains("permission denied for function"), "\(asked.stderr)")
+    }
+
+    /// A system administrator adds operators but can make neither itself nor a login it controls
+    /// one that reads data.
+    @Test func nobodyChangesTheirOwnOperatorRecord() throws {
+        let scene = try Scene()
+        let name = "sa" + UUID().uuidString.prefix(8).lowercased()
+        try scene.connection.query("SELECT operator_add($1, 'system-admin', '320000000000')", [name])
+        let admin = scene.conninfo(as: name)
+        let before = try scene.fingerprint()
+        let promote = try scene.psql(admin, "SELECT operator_add('\(name)', 'auditor', '320000000000')")
+        #expect(promote.status != 0 && promote.stderr.contains("cannot add or change themselves"), "\(promote.stderr)")
+        try scene.expectRefused(admin, ["operator", "add", name, "--role", "auditor", "--region", "32"], ["OPERATOR_SELF"])
+        let remove = try scene.psql(admin, "SELECT operator_remove('\(name)')")
+        #expect(remove.status != 0 && remove.stderr.contains("cannot remove themselves"), "\(remove.stderr)")
+        // A login it may become (a member of) is its own in all but name.
+        let puppet = "pu" + UUID().uuidString.prefix(8).lowercased()
+        try scene.connection.query("CREATE ROLE \(puppet) LOGIN")
+        try scene.connection.query("GRANT \(puppet) TO \(name)")
+        let viaPuppet = try scene.psql(admin, "SELECT operator_add('\(puppet)', 'auditor', '320000000000')")
+        #expect(viaPuppet.status != 0 && viaPuppet.stderr.contains("cannot add or change themselves"), "\(viaPuppet.stderr)")
+        #expect(try scene.fingerprint() == before)
+        let persons = try scene.psql(admin, "SELECT count(*) FROM person")
+        #expect(persons.status != 0 && persons.stderr.contains("permission denied"), "\(persons.stderr)")
+        // Its work goes on: another login becomes an auditor.
+        let added = try scene.cli(admin, ["operator", "add", "au" + UUID().uuidString.prefix(8).lowercased(), "--role", "auditor", "--region", "32"])
+        #expect(added.status == 0, "\(added.stderr)")
+    }
+}
