@@ -162,8 +162,17 @@ struct JournalCommand: ParsableCommand {
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check the hash chain; exit 1 naming the first entry altered, removed or reordered.")
+            abstract: "Check the hash chain and the seals of approved payrolls; exit 1 naming what was altered, removed or reordered.")
         @OptionGroup var global: GlobalOptions
+        @Option(help: "With --hash: an entry whose hash was written down earlier (journal verify printed it).") var entry: Int64?
+        @Option(help: "With --entry: the hash written down for that entry; exit 1 if it is not the entry's hash now.") var hash: String?
+
+        func validate() throws {
+            guard (entry == nil) == (hash == nil) else { throw ValidationError("--entry and --hash go together") }
+            if let hash, hash.count != 64 || !hash.allSatisfy(\.isHexDigit) {
+                throw ValidationError("--hash must be the 64 hexadecimal digits journal verify printed")
+            }
+        }
 
         func run() throws {
             let connection = try global.connect()
@@ -172,6 +181,17 @@ struct JournalCommand: ParsableCommand {
                 throw AppError(.rule, code: "JOURNAL_TAMPERED", Text(
                     en: problem.explanation.en + ". Keep the database as it is and tell the system administrator and the auditors.",
                     zh: problem.explanation.zh + "。请保持数据库现状，并报告系统管理员和审计人员。"))
+            }
+            if !result.brokenSeals.isEmpty {
+                throw AppError(.rule, code: "PAYROLL_TAMPERED", Text(
+                    en: result.brokenSeals.map(\.explanation.en).joined(separator: "; ")
+                        + ". Keep the database as it is and tell the system administrator and the auditors.",
+                    zh: result.brokenSeals.map(\.explanation.zh).joined(separator: "；") + "。请保持数据库现状，并报告系统管理员和审计人员。"))
+            }
+            if let entry, let kept = hash, try Journal.hash(connection, at: entry) != kept.lowercased() {
+                throw AppError(.rule, code: "JOURNAL_TAMPERED", Text(
+                    en: "entry \(entry) does not have the hash written down for it: the journal was rewritten from that entry on (or it was removed). Keep the database as it is and tell the system administrator and the auditors.",
+                    zh: "第 \(entry) 条日志的哈希与留存的不符：日志自该条起被重写（或被删除）。请保持数据库现状，并报告系统管理员和审计人员。"))
             }
             global.output.entity([
                 (Column("entries", "entries", "日志条数"), String(result.entries)),

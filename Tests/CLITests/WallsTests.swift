@@ -158,4 +158,57 @@ struct WallsTests {
         let added = try scene.cli(admin, ["operator", "add", "au" + UUID().uuidString.prefix(8).lowercased(), "--role", "auditor", "--region", "32"])
         #expect(added.status == 0, "\(added.stderr)")
     }
+
+    /// A superuser can switch the locks off; what it then changes is found by `journal verify`,
+    /// and a rewrite of the journal itself by a hash kept outside the database (SPEC §11).
+    @Test func aSuperuserPastTheLocksIsFoundByTheSeal() throws {
+        let scene = try Scene()
+        _ = try Payroll.run(scene.connection, month: Month(year: 2026, month: 1)!, region: "320321")
+        _ = try Payroll.approve(scene.connection, month: Month(year: 2026, month: 1)!, region: "320321")
+        let intact = try welfarePosts(["journal", "verify", "--format", "json"], on: scene.database)
+        #expect(intact.status == 0, "\(intact.stderr)")
+        let entries = try scene.connection.query("SELECT max(seq) AS n FROM journal")[0]["n"] ?? ""
+        let kept = try scene.connection.query("SELECT encode(hash, 'hex') AS h FROM journal WHERE seq = $1::bigint", [entries])[0]["h"] ?? ""
+        #expect(try welfarePosts(["journal", "verify", "--entry", entries, "--hash", kept], on: scene.database).status == 0)
+
+        // Lines changed with the triggers off: no journal entry, but the seal no longer matches.
+        try scene.connection.execute("""
+            SET session_replication_role = replica;
+            UPDATE payroll_line SET post_subsidy_fen = post_subsidy_fen + 100000 WHERE month = '2026-01-01' AND id_number = '\(scene.personB.value)';
+            SET session_replication_role = origin
+            """)
+        let changed = try welfarePosts(["journal", "verify"], on: scene.database)
+        #expect(changed.status == 1 && changed.stderr.hasPrefix("error: [PAYROLL_TAMPERED]")
+                && changed.stderr.contains("2026-01") && changed.stderr.contains("320321"), "\(changed.stderr)")
+        // And the run's seal rewritten to match: the journaled approval says otherwise.
+        try scene.connection.execute("""
+            SET session_replication_role = replica;
+            UPDATE payroll_run SET lines_digest = payroll_lines_digest(county_code, month) WHERE month = '2026-01-01';
+            SET session_replication_role = origin
+            """)
+        let resealed = try welfarePosts(["journal", "verify"], on: scene.database)
+        #expect(resealed.status == 1 && resealed.stderr.contains("seal"), "\(resealed.stderr)")
+        // The approval's journal entry rewritten too, and the whole chain re-hashed after it: the
+        // chain verifies, the hash kept outside does not.
+        try scene.connection.execute("""
+            SET session_replication_role = replica;
+            UPDATE journal SET row_after = jsonb_set(row_after::jsonb, '{lines_digest}', to_jsonb(payroll_lines_digest('320321', '2026-01-01')))::json
+            WHERE table_name = 'payroll_run' AND row_after ->> 'state' = 'approved';
+            WITH RECURSIVE c AS (
+              SELECT j.seq, j.prev_hash, sha256(j.prev_hash || journal_digest((extract(epoch FROM j.at) * 1000000)::bigint, j.role, j.operation, j.table_name, j.row_key, j.county_code,
+                     j.region_code, j.row_before, j.row_after)) AS hash
+              FROM journal j WHERE j.seq = 1
+              UNION ALL
+              SELECT j.seq, c.hash, sha256(c.hash || journal_digest((extract(epoch FROM j.at) * 1000000)::bigint, j.role, j.operation, j.table_name, j.row_key, j.county_code,
+                     j.region_code, j.row_before, j.row_after))
+              FROM c JOIN journal j ON j.seq = c.seq + 1)
+            UPDATE journal j SET prev_hash = c.prev_hash, hash = c.hash FROM c WHERE c.seq = j.seq;
+            UPDATE journal_head SET last_hash = (SELECT hash FROM journal ORDER BY seq DESC LIMIT 1);
+            SET session_replication_role = origin
+            """)
+        let rewritten = try welfarePosts(["journal", "verify"], on: scene.database)
+        #expect(rewritten.status == 0, "the rewritten chain verifies by itself: \(rewritten.stderr)")
+        let against = try welfarePosts(["journal", "verify", "--entry", entries, "--hash", kept], on: scene.database)
+        #expect(against.status == 1 && against.stderr.hasPrefix("error: [JOURNAL_TAMPERED]"), "\(against.stderr)")
+    }
 }

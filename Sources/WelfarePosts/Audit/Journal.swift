@@ -10,6 +10,25 @@ public enum Journal {
         /// it was rewritten.
         public let lastHash: String
         public let problem: Problem?
+        /// Approved months whose lines are not those approved (sql/0016).
+        public let brokenSeals: [BrokenSeal]
+
+        /// An approved county-month that changed behind the locks: `lines changed` (its lines no
+        /// longer give the digest sealed on approval) or `seal changed` (the run's digest is not
+        /// the one its approval journaled).
+        public struct BrokenSeal: Sendable {
+            public let county: String
+            public let month: String
+            public let problem: String
+
+            public var explanation: Text {
+                problem == "lines changed"
+                    ? Text(en: "the approved \(month) payroll of county \(county) was changed behind the locks: its lines are not those approved",
+                           zh: "县 \(county) \(month) 已审核的工资表被绕过锁定修改：工资明细与审核时不符")
+                    : Text(en: "the seal of the approved \(month) payroll of county \(county) was changed: it is not the one journaled on approval",
+                           zh: "县 \(county) \(month) 已审核工资表的封存摘要被修改：与审核时记入日志的不符")
+            }
+        }
 
         public struct Problem: Sendable {
             /// `altered`, `removed`, `reordered` or `truncated`.
@@ -46,13 +65,21 @@ public enum Journal {
                 // journal_verify reads the whole chain whoever asks (row-level security would
                 // show an auditor only their region's entries), and says how many there are.
                 let row = try connection.query("SELECT seq, problem, expected_seq, entries, last_hash FROM journal_verify()")[0]
+                let seals = try connection.query("SELECT county_code, to_char(month, 'YYYY-MM') AS month, problem FROM payroll_seals_broken()")
+                    .map { Verification.BrokenSeal(county: $0["county_code"] ?? "", month: $0["month"] ?? "", problem: $0["problem"] ?? "") }
                 return Verification(
                     entries: try row.decode("entries"), lastHash: row["last_hash"] ?? "",
                     problem: try row["problem"].map { kind in
                         Verification.Problem(kind: kind, seq: try row.decode("seq"), expectedSeq: try row.decode("expected_seq"))
-                    })
+                    }, brokenSeals: seals)
             }
         }
+    }
+
+    /// Whether entry `seq` still has the hash written down earlier (hex): a chain rewritten from
+    /// that entry on verifies by itself, but not against a hash kept outside the database.
+    public static func hash(_ connection: Connection, at seq: Int64) throws -> String? {
+        try Database.mapped { try connection.query("SELECT journal_hash_at($1) AS h", [String(seq)])[0]["h"] }
     }
 
     /// A kind of entity whose history `journal show --entity KIND:ID` prints.
