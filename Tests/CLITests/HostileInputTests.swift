@@ -190,7 +190,7 @@ struct HostileInputTests {
     struct HostileOption: CustomTestStringConvertible, Sendable {
         let arguments: [String]
         let code: String
-        var testDescription: String { arguments.joined(separator: " ") }
+        var testDescription: String { String(arguments.joined(separator: " ").prefix(120)) }
     }
 
     static let hostileOptions: [HostileOption] = [
@@ -262,5 +262,14 @@ struct HostileInputTests {
             if format != "json" { #expect(result.stdout.contains("王\\e[2J"), "\(format): \(result.stdout)") }
             else { #expect(result.stdout.contains("王\\u001b[2J"), "\(result.stdout)") }
         }
+    }
+
+    /// Every input of the fuzzing corpus (and every crash the fuzzer found, once added to it)
+    /// replayed through the reader and the value parsers, without the fuzzer (deploy/fuzz.sh).
+    @Test func fuzzingCorpusReplays() throws {
+        let corpus = packageRoot.appendingPathComponent("Tests/fuzz-corpus").path
+        let result = try runProcess(productsFolder.appendingPathComponent("fuzz-values").path, [corpus], timeout: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("no promise broken"), "\(result.stdout)")
     }
 }
