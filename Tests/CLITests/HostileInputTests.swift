@@ -30,6 +30,8 @@ struct HostileInputTests {
         case bytes([UInt8])
         /// A folder, a FIFO nobody writes to, /dev/zero through a symbolic link named like a CSV file.
         case directory, fifo, devZeroLink
+        /// A file of 2 GiB and one byte, sparse (it takes no disk).
+        case overTwoGiB
 
         func path() throws -> String {
             switch self {
@@ -42,6 +44,10 @@ struct HostileInputTests {
             case .fifo:
                 let path = FileManager.default.temporaryDirectory.appendingPathComponent("wp-fifo-\(UUID().uuidString).csv").path
                 guard mkfifo(path, 0o600) == 0 else { throw TestSupportError("mkfifo failed") }
+                return path
+            case .overTwoGiB:
+                let path = try temporaryFile([])
+                guard truncate(path, off_t(2 << 30) + 1) == 0 else { throw TestSupportError("truncate failed") }
                 return path
             case .devZeroLink:
                 let path = FileManager.default.temporaryDirectory.appendingPathComponent("wp-zero-\(UUID().uuidString).csv").path
@@ -105,6 +111,7 @@ struct HostileInputTests {
             HostileFile(name: "a folder", command: person, source: .directory, code: "BAD_FILE", places: ["is a folder, not a file"]),
             HostileFile(name: "a FIFO nobody writes to", command: person, source: .fifo, code: "BAD_FILE", places: ["is a pipe (FIFO), not a file"]),
             HostileFile(name: "/dev/zero through a link", command: person, source: .devZeroLink, code: "BAD_FILE", places: ["is a device, not a file"]),
+            HostileFile(name: "a file over 2 GiB", command: person, source: .overTwoGiB, code: "BAD_FILE", places: ["is larger than 2 GiB"]),
         ]
     }()
 

@@ -417,6 +417,8 @@ public struct HeaderMap {
     public let position: [String: Int]
     /// The columns present, by key.
     public let columns: [String: ImportColumn]
+    /// The columns present in the file's order, with their positions (for checking every cell).
+    let present: [(index: Int, column: ImportColumn)]
     /// The headers as written, for naming columns in messages.
     public let headers: [String]
 
@@ -453,6 +455,7 @@ public struct HeaderMap {
         self.position = position
         self.headers = headers
         self.columns = Dictionary(uniqueKeysWithValues: columns.filter { position[$0.key] != nil }.map { ($0.key, $0) })
+        self.present = columns.compactMap { column in position[column.key].map { (index: $0, column: column) } }.sorted { $0.index < $1.index }
     }
 }
 

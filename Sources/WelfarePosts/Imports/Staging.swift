@@ -13,7 +13,7 @@ public struct ImportRow {
     /// The trimmed value of a column; nil when the file has no such column, the cell is empty,
     /// or the cell was refused.
     public func value(_ key: String) -> String? {
-        guard let index = header.position[key], index < fields.count, !refused.contains(key) else { return nil }
+        guard let index = header.position[key], index < fields.count, refused.isEmpty || !refused.contains(key) else { return nil }
         let text = fields[index].trimmingWhitespace()
         return text.isEmpty ? nil : text
     }
@@ -49,13 +49,13 @@ public struct ImportRow {
     /// Holds every cell of the row to its column's kind (SPEC §10): control characters, length,
     /// a leading formula character. Refused cells are then read as absent.
     mutating func checkCells(quoted: [Bool]) {
-        for (key, index) in header.position where index < fields.count {
+        for (index, column) in header.present where index < fields.count {
             let text = fields[index].trimmingWhitespace()
-            guard !text.isEmpty, let column = header.columns[key] else { continue }
+            guard !text.isEmpty else { continue }
             if let text = TextValue.problem(text, kind: column.kind, quoted: index < quoted.count && quoted[index],
                                             formulaCheck: column.formulaCheck) {
-                problem(key, text)
-                refused.insert(key)
+                problem(column.key, text)
+                refused.insert(column.key)
             }
         }
     }

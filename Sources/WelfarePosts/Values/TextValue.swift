@@ -38,6 +38,11 @@ public enum TextValue {
     ///   - formulaCheck: false for values that a column parses by a strict form of digits and
     ///     signs (amounts, phone numbers), whose own parser explains what is wrong.
     public static func problem(_ text: String, kind: TextKind, quoted: Bool? = nil, formulaCheck: Bool = true) -> Text? {
+        // Most cells of a million-row file are printable ASCII: one pass over the bytes.
+        if let printable = text.utf8.withContiguousStorageIfAvailable({ bytes in bytes.allSatisfy { $0 >= 0x20 && $0 < 0x7F } }),
+           printable, text.utf8.count <= kind.maxLength {
+            guard formulaCheck, let first = text.utf8.first, first == 0x3D || first == 0x2B || first == 0x2D || first == 0x40 else { return nil }
+        }
         var count = 0
         for scalar in text.unicodeScalars {
             count += 1
