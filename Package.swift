@@ -1,5 +1,12 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
+
+/// `WELFARE_POSTS_FUZZ=1` (deploy/fuzz.sh, in a build folder of its own) instruments the domain
+/// library for libFuzzer and links `fuzz-values` against it. Only those targets: the build's
+/// own tools (embed-migrations) must stay plain programs.
+let fuzzing = ProcessInfo.processInfo.environment["WELFARE_POSTS_FUZZ"] == "1"
+let fuzzFlags: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : []
 
 let package = Package(
     name: "welfare-posts",
@@ -21,12 +28,17 @@ let package = Package(
         .executableTarget(name: "embed-migrations"),
         .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["embed-migrations"]),
         // The domain: values, vocabulary, policy, use cases, imports, reports.
-        .target(name: "WelfarePosts", dependencies: ["Postgres"], plugins: ["EmbedMigrations"]),
+        .target(name: "WelfarePosts", dependencies: ["Postgres"], swiftSettings: fuzzFlags, plugins: ["EmbedMigrations"]),
         // The command line: parses, calls the library, prints.
         .executableTarget(name: "welfare-posts", dependencies: [
             "WelfarePosts",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // The file reader and value parsers under libFuzzer (deploy/fuzz.sh); built plainly, it
+        // replays the corpus in Tests/fuzz-corpus.
+        .executableTarget(name: "fuzz-values", dependencies: ["WelfarePosts"],
+                          swiftSettings: fuzzFlags + (fuzzing ? [.define("FUZZING")] : []),
+                          linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer,address"])] : []),
         .target(name: "TestSupport", dependencies: ["Postgres", "WelfarePosts"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "WelfarePostsTests", dependencies: ["WelfarePosts", "Postgres", "TestSupport"]),

@@ -210,6 +210,7 @@ struct JournalCommand: ParsableCommand {
 
         func run() throws {
             let entity = try self.entity.map { try Journal.Entity($0) }
+            let limit = try Parse.number(self.limit, "--limit", 1...1_000_000)
             let connection = try global.connect()
             try checkReveal(reveal, connection)
             global.output.list(

@@ -64,6 +64,8 @@ struct PostCommand: ParsableCommand {
         @Option(help: "The need the post answers.") var need: String
 
         func run() throws {
+            let developer = try Parse.text(self.developer, "--developer", .freeText)
+            let need = try Parse.text(self.need, "--need", .freeText)
             let connection = try global.connect()
             let post = try Posts.propose(connection, region: region, type: type, funding: funding, developer: developer, need: need)
             printPost(post, global, try Vocabulary.load(connection))
@@ -90,6 +92,7 @@ struct PostCommand: ParsableCommand {
         @Option(help: "Why.") var reason: String
 
         func run() throws {
+            let reason = try Parse.text(self.reason, "--reason", .freeText)
             let connection = try global.connect()
             printPost(try Posts.reject(connection, post, reason: reason), global, try Vocabulary.load(connection))
         }
@@ -105,6 +108,7 @@ struct PostCommand: ParsableCommand {
 
         func run() throws {
             let day = try Parse.day(on, "--on")
+            let reason = try Parse.text(self.reason, "--reason", .freeText)
             let connection = try global.connect()
             printPost(try Posts.close(connection, post, on: day, reason: reason, exitHolder: exitHolder), global, try Vocabulary.load(connection))
         }
@@ -230,6 +234,8 @@ struct InsuranceCommand: ParsableCommand {
             let id = try Persons.parseID(person)
             let from = try Parse.day(self.from, "--from"), to = try Parse.day(self.to, "--to")
             let premium = try self.premium.map { try Parse.yuan($0, "--premium") }
+            let insurer = try Parse.text(self.insurer, "--insurer", .name)
+            let policy = try Parse.text(self.policy, "--policy", TextKind.code)
             let connection = try global.connect()
             let row = try Insurance.add(connection, person: id, insurer: insurer, policy: policy, from: from, to: to, premium: premium)
             global.output.entity([
@@ -265,6 +271,7 @@ struct DueCommand: ParsableCommand {
     @Flag(help: "Show full resident IDs.") var reveal = false
 
     func run() throws {
+        let within = try Parse.number(self.within, "--within", 0...3660)
         let connection = try global.connect()
         try checkReveal(reveal, connection)
         let rows = try Due.list(connection, region: region, within: within)

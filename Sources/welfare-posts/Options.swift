@@ -42,26 +42,54 @@ func checkReveal(_ reveal: Bool, _ connection: Connection) throws {
 enum Parse {
     static func day(_ text: String, _ option: String) throws -> Day {
         guard let day = Day(iso: text) else {
-            throw AppError.badInput(Text(en: "\(option) '\(text)' is not a date: write YYYY-MM-DD, e.g. 2026-01-31",
-                                         zh: "\(option)“\(text)”不是日期：请写成 YYYY-MM-DD，例如 2026-01-31"), code: "BAD_DATE")
+            throw AppError.badInput(Text(en: "\(option) '\(TextValue.quoted(text))' is not a date: write YYYY-MM-DD, e.g. 2026-01-31",
+                                         zh: "\(option)“\(TextValue.quoted(text))”不是日期：请写成 YYYY-MM-DD，例如 2026-01-31"), code: "BAD_DATE")
         }
         return day
     }
 
     static func month(_ text: String, _ option: String) throws -> Month {
         guard let month = Month(iso: text) else {
-            throw AppError.badInput(Text(en: "\(option) '\(text)' is not a month: write YYYY-MM, e.g. 2026-01",
-                                         zh: "\(option)“\(text)”不是月份：请写成 YYYY-MM，例如 2026-01"), code: "BAD_MONTH")
+            throw AppError.badInput(Text(en: "\(option) '\(TextValue.quoted(text))' is not a month: write YYYY-MM, e.g. 2026-01",
+                                         zh: "\(option)“\(TextValue.quoted(text))”不是月份：请写成 YYYY-MM，例如 2026-01"), code: "BAD_MONTH")
         }
         return month
     }
 
-    static func yuan(_ text: String, _ option: String) throws -> Fen {
-        guard let fen = Fen(yuan: text) else {
-            throw AppError.badInput(Text(en: "\(option) '\(text)' is not an amount in yuan with at most two decimals, e.g. 800 or 800.50",
-                                         zh: "\(option)“\(text)”不是金额：以元为单位，最多两位小数，例如 800 或 800.50"), code: "BAD_AMOUNT")
+    /// An amount in yuan of 0 to `maximum` (SPEC §10: 1,000,000 yuan for one amount; a monthly
+    /// pay standard 100,000 yuan).
+    static func yuan(_ text: String, _ option: String, maximum: Fen = Fen.fileMaximum, perMonth: Bool = false) throws -> Fen {
+        do {
+            return try Fen(yuan: text, atMost: maximum)
+        } catch {
+            let problem = error.explanation(text, maximum: maximum, perMonth: perMonth)
+            throw AppError.badInput(Text(en: "\(option) \(problem.en)", zh: "\(option) \(problem.zh)"), code: "BAD_AMOUNT")
         }
-        return fen
+    }
+
+    /// A monthly pay standard in yuan: 0 to 100,000.
+    static func standard(_ text: String, _ option: String) throws -> Fen {
+        try yuan(text, option, maximum: Fen.standardMaximum, perMonth: true)
+    }
+
+    /// A whole number within `range`: counts of days, ages, years and rows are bounded, so no
+    /// date or sum made of them can overflow.
+    static func number(_ value: Int, _ option: String, _ range: ClosedRange<Int>) throws -> Int {
+        guard range.contains(value) else {
+            throw AppError.badInput(Text(en: "\(option) \(value) is out of range: give \(range.lowerBound) to \(range.upperBound)",
+                                         zh: "\(option) \(value) 超出范围：应为 \(range.lowerBound) 至 \(range.upperBound)"), code: "BAD_NUMBER")
+        }
+        return value
+    }
+
+    /// Text given on the command line, held to the same rules as a file's cell of the same kind
+    /// (SPEC §10): no control characters, not too long, no leading formula character.
+    static func text(_ value: String, _ option: String, _ kind: TextKind) throws -> String {
+        let trimmed = value.trimmingWhitespace()
+        if let problem = TextValue.problem(trimmed, kind: kind) {
+            throw AppError.badInput(Text(en: "\(option): \(problem.en)", zh: "\(option)：\(problem.zh)"), code: "BAD_TEXT")
+        }
+        return trimmed
     }
 
     static func file(_ path: String) throws -> CSVFile { try CSVFile(path: path) }

@@ -20,6 +20,11 @@ struct Column {
 }
 
 /// Prints listings and changed entities as a table, CSV or JSON (SPEC §9).
+///
+/// Whatever the database holds (psql writes past the tool's checks), nothing printed carries a
+/// raw control character: tables and CSV show them as visible escapes (`\e`, `\n`, `\u{202E}`),
+/// JSON as `\u` escapes. CSV cells that a spreadsheet would run as a formula get a leading
+/// apostrophe (`TextValue.spreadsheetSafe`).
 struct Output {
     let format: OutputFormat
     let lang: Lang
@@ -37,7 +42,7 @@ struct Output {
             for row in rows { print(row.map { csv($0 ?? "") }.joined(separator: ",")) }
         case .table:
             let headers = columns.map { $0.title(lang) }
-            let cells = rows.map { $0.map { $0 ?? "" } }
+            let cells = rows.map { $0.map { TextValue.displayed($0 ?? "") } }
             let widths = headers.indices.map { index in
                 ([headers[index]] + cells.map { $0[index] }).map(displayWidth).max() ?? 0
             }
@@ -78,7 +83,7 @@ struct Output {
             let width = fields.map { displayWidth($0.0.title(lang)) }.max() ?? 0
             for (column, value) in fields {
                 let title = column.title(lang)
-                print(title + String(repeating: " ", count: width - displayWidth(title)) + "  " + (value ?? ""))
+                print(title + String(repeating: " ", count: width - displayWidth(title)) + "  " + TextValue.displayed(value ?? ""))
             }
         }
         for section in sections {
@@ -92,7 +97,8 @@ struct Output {
         if format != .json { print(text(lang)) }
     }
 
-    private func csv(_ value: String) -> String {
+    private func csv(_ raw: String) -> String {
+        let value = TextValue.spreadsheetSafe(TextValue.displayed(raw))
         guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
         return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
@@ -107,7 +113,11 @@ struct Output {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+                if scalar.value < 0x20 || TextValue.forbiddenName(scalar) != nil {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
             }
         }
         return out + "\""

@@ -14,6 +14,7 @@ struct Assess: ParsableCommand {
     func run() throws {
         let id = try Persons.parseID(person)
         let month = try Parse.month(self.month, "--month")
+        let absentDays = try Parse.number(self.absentDays, "--absent-days", 0...31)
         let connection = try global.connect()
         let row = try Assessments.record(connection, person: id, month: month, result: result, absentDays: absentDays)
         let vocabulary = try Vocabulary.load(connection)

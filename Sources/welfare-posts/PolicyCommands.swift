@@ -18,8 +18,8 @@ struct PolicyCommand: ParsableCommand {
 
         func run() throws {
             let month = try Parse.month(from, "--from")
-            let monthly = try Parse.yuan(self.monthly, "--monthly")
-            let social = try Parse.yuan(socialInsurance, "--social-insurance")
+            let monthly = try Parse.standard(self.monthly, "--monthly")
+            let social = try Parse.standard(socialInsurance, "--social-insurance")
             let connection = try global.connect()
             let row = try Policy.setPay(connection, region: region, type: type, monthly: monthly, socialInsurance: social, from: month)
             let vocabulary = try Vocabulary.load(connection)
@@ -45,6 +45,9 @@ struct PolicyCommand: ParsableCommand {
 
         func run() throws {
             let day = try Parse.day(from, "--from")
+            let minAge = try self.minAge.map { try Parse.number($0, "--min-age", 0...120) }
+            let maxAge = try self.maxAge.map { try Parse.number($0, "--max-age", 0...120) }
+            let householdCap = try self.householdCap.map { try Parse.number($0, "--household-cap", 1...50) }
             let connection = try global.connect()
             let row = try Policy.setEligibility(
                 connection, region: region, from: day, minAge: minAge, maxAge: maxAge, householdCap: householdCap,
@@ -68,6 +71,8 @@ struct PolicyCommand: ParsableCommand {
         @Option(help: "Number of posts.") var posts: Int
 
         func run() throws {
+            let year = try Parse.number(self.year, "--year", 2000...2100)
+            let posts = try Parse.number(self.posts, "--posts", 0...1_000_000)
             let connection = try global.connect()
             let row = try Policy.setQuota(connection, region: region, year: year, posts: posts)
             global.output.entity([

@@ -3,11 +3,12 @@ import Postgres
 import WelfarePosts
 
 /// Runs the built `welfare-posts` binary as a user would, against a test database.
-public func welfarePosts(_ arguments: [String], on database: TestDatabase, stdin: String? = nil) throws -> ProcessResult {
+public func welfarePosts(_ arguments: [String], on database: TestDatabase, stdin: String? = nil,
+                         timeout: Double? = nil) throws -> ProcessResult {
     var environment = ProcessInfo.processInfo.environment
     environment["DATABASE_URL"] = database.conninfo
     return try runProcess(productsFolder.appendingPathComponent("welfare-posts").path, arguments,
-                          environment: environment, stdin: stdin)
+                          environment: environment, stdin: stdin, timeout: timeout)
 }
 
 /// The folder the test runner was built into, which also holds the `welfare-posts` binary.

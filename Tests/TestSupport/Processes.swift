@@ -14,9 +14,10 @@ public struct ProcessResult: Sendable {
 }
 
 /// Runs a program to its end. Output goes to temporary files rather than pipes, so a chatty
-/// program can never block on a full pipe.
+/// program can never block on a full pipe. With a `timeout` (seconds) a program still running
+/// then is killed (status 9) instead of hanging the test.
 public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                       stdin: String? = nil) throws -> ProcessResult {
+                       stdin: String? = nil, timeout: Double? = nil) throws -> ProcessResult {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("wp-run-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -33,10 +34,26 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
     process.standardOutput = try FileHandle(forWritingTo: out)
     process.standardError = try FileHandle(forWritingTo: err)
     try process.run()
+    let finished = Finished()
+    if let timeout {
+        let pid = process.processIdentifier
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+            finished.unlessDone { kill(pid, SIGKILL) }
+        }
+    }
     process.waitUntilExit()
+    finished.done()
     return ProcessResult(
         status: process.terminationStatus,
         stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
         stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? ""
     )
+}
+
+/// Whether a process has been waited for, so a timeout never signals a reaped (reused) pid.
+private final class Finished: @unchecked Sendable {
+    private let lock = NSLock()
+    private var isDone = false
+    func done() { lock.withLock { isDone = true } }
+    func unlessDone(_ body: () -> Void) { lock.withLock { if !isDone { body() } } }
 }

@@ -63,8 +63,8 @@ public enum Operators {
     public static func add(_ connection: Connection, login: String, role text: String, region: String) throws -> Row {
         guard let role = OperatorRole(input: text) else {
             throw AppError.badInput(Text(
-                en: "'\(text)' is not an operator role: \(OperatorRole.allCases.map(\.rawValue).joined(separator: ", "))",
-                zh: "“\(text)”不是操作员角色：\(OperatorRole.allCases.map { "\($0.rawValue)（\($0.label)）" }.joined(separator: "、"))"),
+                en: "'\(TextValue.quoted(text))' is not an operator role: \(OperatorRole.allCases.map(\.rawValue).joined(separator: ", "))",
+                zh: "“\(TextValue.quoted(text))”不是操作员角色：\(OperatorRole.allCases.map { "\($0.rawValue)（\($0.label)）" }.joined(separator: "、"))"),
                 code: "UNKNOWN_CODE")
         }
         // The login's form and the region's level for the role are the database's constraints

@@ -94,8 +94,8 @@ public enum Journal {
             case ("post", 2): self = .post(parts[1])
             case ("person", 2): self = .person(try Persons.parseID(parts[1]).value)
             default:
-                throw AppError.badInput(Text(en: "--entity '\(text)' is not KIND:ID: write post:320321-00001 or person:RESIDENT_ID",
-                                             zh: "--entity“\(text)”格式应为 类别:编号，例如 post:320321-00001 或 person:身份证号"))
+                throw AppError.badInput(Text(en: "--entity '\(TextValue.quoted(text))' is not KIND:ID: write post:320321-00001 or person:RESIDENT_ID",
+                                             zh: "--entity“\(TextValue.quoted(text))”格式应为 类别:编号，例如 post:320321-00001 或 person:身份证号"))
             }
         }
     }

@@ -3,10 +3,11 @@ import Postgres
 /// `person import`: upserts persons by resident ID (SPEC §10), all or nothing.
 public enum PersonImport {
     public static let columns = [
-        ImportColumn("id_number", "身份证号"), ImportColumn("name", "姓名"),
-        ImportColumn("household_id", "户编号"), ImportColumn("village_code", "村代码"),
+        ImportColumn("id_number", "身份证号"), ImportColumn("name", "姓名", kind: .name),
+        ImportColumn("household_id", "户编号", kind: .code(maxLength: 32)), ImportColumn("village_code", "村代码"),
         ImportColumn("category", "人员类别"), ImportColumn("labour_capacity", "劳动能力"),
-        ImportColumn("bank_account", "银行账号", required: false), ImportColumn("phone", "联系电话", required: false),
+        ImportColumn("bank_account", "银行账号", required: false),
+        ImportColumn("phone", "联系电话", required: false, kind: .code(maxLength: 20), formulaCheck: false),
     ]
 
     static let staged = ["id_number", "name", "household_id", "village_code", "category", "labour_capacity", "bank_account", "phone"]
@@ -98,8 +99,8 @@ public enum PersonImport {
             if let code = RegionCode(text), code.level == .village {
                 village = code.value
             } else {
-                row.problem("village_code", Text(en: "'\(text)' is not a 12-digit village code",
-                                                 zh: "“\(text)”不是12位的村级区划代码"))
+                row.problem("village_code", Text(en: "'\(TextValue.quoted(text))' is not a 12-digit village code",
+                                                 zh: "“\(TextValue.quoted(text))”不是12位的村级区划代码"))
             }
         }
         let category = row.required("category", "人员类别").flatMap { text in
@@ -113,11 +114,30 @@ public enum PersonImport {
             row.problem("bank_account", BankAccount.problem(account))
         }
         let phone = row.value("phone")
-        if let phone, phone.utf8.count > 20 || !phone.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2B || $0 == 0x2D || $0 == 0x20 }) {
-            row.problem("phone", Text(en: "'\(phone)' is not a phone number", zh: "“\(phone)”不是有效的电话号码"))
+        if let phone, !PhoneNumber.isValid(phone) {
+            row.problem("phone", Text(en: "'\(TextValue.quoted(phone))' is not a phone number: digits, with spaces or '-' between them and an optional leading '+'",
+                                      zh: "“\(TextValue.quoted(phone))”不是有效的电话号码：应为数字，可用空格或“-”分隔，可以“+”开头"))
         }
         guard row.problems.isEmpty, let id, let name, let household, let village, let category, let capacity else { return nil }
         return [id, name, household, village, category, capacity, account, phone]
+    }
+}
+
+/// Phone numbers: digits with spaces or hyphens between them, an optional leading `+`, at most
+/// 20 characters (`+86 138-5216-0001`). Nothing else, so a phone cell can never be a formula.
+public enum PhoneNumber {
+    public static func isValid(_ text: String) -> Bool {
+        var bytes = Substring(text).utf8[...]
+        guard bytes.count <= 20 else { return false }
+        if bytes.first == 0x2B { bytes = bytes.dropFirst() }
+        guard let first = bytes.first, let last = bytes.last, (0x30...0x39).contains(first), (0x30...0x39).contains(last) else { return false }
+        var previousSeparator = false
+        for byte in bytes {
+            if (0x30...0x39).contains(byte) { previousSeparator = false; continue }
+            guard byte == 0x20 || byte == 0x2D, !previousSeparator else { return false }
+            previousSeparator = true
+        }
+        return true
     }
 }
 
@@ -128,7 +148,8 @@ public enum BankAccount {
     }
 
     static func problem(_ text: String) -> Text {
-        Text(en: "'\(text)' is not a bank account: 10 to 30 digits", zh: "“\(text)”不是有效的银行账号：应为10至30位数字")
+        Text(en: "'\(TextValue.quoted(text))' is not a bank account: 10 to 30 digits",
+             zh: "“\(TextValue.quoted(text))”不是有效的银行账号：应为10至30位数字")
     }
 
     /// `6228************1234`: enough to recognise, not enough to use.
@@ -143,18 +164,18 @@ extension ResidentIDProblem {
     public func explanation(_ text: String) -> Text {
         switch self {
         case .wrongLength(let count):
-            Text(en: "'\(text)' has \(count) characters; a resident ID has 18",
-                 zh: "“\(text)”有 \(count) 位，身份证号应为18位")
+            Text(en: "'\(TextValue.quoted(text))' has \(count) characters; a resident ID has 18",
+                 zh: "“\(TextValue.quoted(text))”有 \(count) 位，身份证号应为18位")
         case .notDigits:
-            Text(en: "'\(text)' is not a resident ID: 17 digits and a final digit or X",
-                 zh: "“\(text)”不是身份证号：应为17位数字加1位数字或X")
+            Text(en: "'\(TextValue.quoted(text))' is not a resident ID: 17 digits and a final digit or X",
+                 zh: "“\(TextValue.quoted(text))”不是身份证号：应为17位数字加1位数字或X")
         case .badCheckCharacter(let expected):
-            Text(en: "'\(text)' has a wrong check character (the last one should be \(expected)): check the ID for a typing mistake",
-                 zh: "“\(text)”校验位错误（末位应为 \(expected)）：请核对是否录入有误")
+            Text(en: "'\(TextValue.quoted(text))' has a wrong check character (the last one should be \(expected)): check the ID for a typing mistake",
+                 zh: "“\(TextValue.quoted(text))”校验位错误（末位应为 \(expected)）：请核对是否录入有误")
         case .impossibleBirthDate:
-            Text(en: "'\(text)' holds a birth date that does not exist", zh: "“\(text)”中的出生日期不存在")
+            Text(en: "'\(TextValue.quoted(text))' holds a birth date that does not exist", zh: "“\(TextValue.quoted(text))”中的出生日期不存在")
         case .futureBirthDate:
-            Text(en: "'\(text)' holds a birth date in the future", zh: "“\(text)”中的出生日期晚于今天")
+            Text(en: "'\(TextValue.quoted(text))' holds a birth date in the future", zh: "“\(TextValue.quoted(text))”中的出生日期晚于今天")
         }
     }
 }

@@ -3,7 +3,7 @@ import Postgres
 /// `region import`: statistical division codes and names; a region's parent must be known, in
 /// the database or earlier in the same file. Re-importing renames, never deletes.
 public enum RegionImport {
-    public static let columns = [ImportColumn("code", "区划代码"), ImportColumn("name", "名称")]
+    public static let columns = [ImportColumn("code", "区划代码"), ImportColumn("name", "名称", kind: .name)]
 
     public static func run(_ connection: Connection, file: CSVFile, dryRun: Bool) throws -> ImportOutcome {
         try Database.mapped {
@@ -13,8 +13,8 @@ public enum RegionImport {
                     var code: String?
                     if let text = row.required("code", "区划代码") {
                         if let region = RegionCode(text) { code = region.value } else {
-                            row.problem("code", Text(en: "'\(text)' is not a statistical division code (2, 4, 6, 9 or 12 digits)",
-                                                     zh: "“\(text)”不是统计用区划代码（2、4、6、9或12位数字）"))
+                            row.problem("code", Text(en: "'\(TextValue.quoted(text))' is not a statistical division code (2, 4, 6, 9 or 12 digits)",
+                                                     zh: "“\(TextValue.quoted(text))”不是统计用区划代码（2、4、6、9或12位数字）"))
                         }
                     }
                     let name = row.required("name", "名称")

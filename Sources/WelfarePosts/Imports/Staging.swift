@@ -6,10 +6,14 @@ public struct ImportRow {
     let fields: [String]
     let header: HeaderMap
     public internal(set) var problems: [FileProblem] = []
+    /// Columns whose cell was refused before the import read it (a control character, too
+    /// long, a formula): read as absent, so no second problem is told about them.
+    var refused: Set<String> = []
 
-    /// The trimmed value of a column; nil when the file has no such column or the cell is empty.
+    /// The trimmed value of a column; nil when the file has no such column, the cell is empty,
+    /// or the cell was refused.
     public func value(_ key: String) -> String? {
-        guard let index = header.position[key], index < fields.count else { return nil }
+        guard let index = header.position[key], index < fields.count, refused.isEmpty || !refused.contains(key) else { return nil }
         let text = fields[index].trimmingWhitespace()
         return text.isEmpty ? nil : text
     }
@@ -25,8 +29,35 @@ public struct ImportRow {
     /// The cell's value, or a "required" problem and nil.
     public mutating func required(_ key: String, _ zh: String) -> String? {
         if let text = value(key) { return text }
+        if refused.contains(key) { return nil }
         problem(key, Text(en: "\(key) is empty", zh: "\(zh)不能为空"))
         return nil
+    }
+
+    /// An amount cell in yuan held to 0...`maximum` (SPEC §10), as fen; nil with a problem when
+    /// it is not one, and nil without one when the cell is empty (`required` says so if needed).
+    public mutating func amount(_ key: String, _ zh: String, required isRequired: Bool = true, maximum: Fen = Fen.fileMaximum) -> Fen? {
+        guard let text = isRequired ? required(key, zh) : value(key) else { return nil }
+        do {
+            return try Fen(yuan: text, atMost: maximum)
+        } catch {
+            problem(key, error.explanation(text, maximum: maximum))
+            return nil
+        }
+    }
+
+    /// Holds every cell of the row to its column's kind (SPEC §10): control characters, length,
+    /// a leading formula character. Refused cells are then read as absent.
+    mutating func checkCells(quoted: [Bool]) {
+        for (index, column) in header.present where index < fields.count {
+            let text = fields[index].trimmingWhitespace()
+            guard !text.isEmpty else { continue }
+            if let text = TextValue.problem(text, kind: column.kind, quoted: index < quoted.count && quoted[index],
+                                            formulaCheck: column.formulaCheck) {
+                problem(column.key, text)
+                refused.insert(column.key)
+            }
+        }
     }
 }
 
@@ -61,10 +92,20 @@ public struct Staging {
                 }
                 rows += 1
                 var row = ImportRow(line: record.line, fields: record.fields, header: map)
-                if record.fields.count > map.headers.count {
-                    row.problems.append(FileProblem(line: record.line, column: map.headers.count + 1, problem: Text(
-                        en: "the row has \(record.fields.count) cells but the header only \(map.headers.count)",
-                        zh: "该行有 \(record.fields.count) 个单元格，但表头只有 \(map.headers.count) 列")))
+                row.checkCells(quoted: record.quoted)
+                // A row with more or fewer cells than the header is refused: a cell left out
+                // shifts the others (and an empty one would clear what is stored).
+                if record.fields.count != map.headers.count {
+                    let more = record.fields.count > map.headers.count
+                    let column = more ? map.headers.count + 1 : record.fields.count + 1
+                    row.problems.append(FileProblem(
+                        line: record.line, column: column, header: more ? nil : map.headers[column - 1], problem: more
+                        ? Text(en: "the row has \(record.fields.count) cells but the header only \(map.headers.count): remove the extra cells (is a comma inside a value not quoted?)",
+                               zh: "该行有 \(record.fields.count) 个单元格，但表头只有 \(map.headers.count) 列：请删除多余的单元格（值中的逗号是否未加引号？）")
+                        : Text(en: "the row has \(record.fields.count) cells but the header has \(map.headers.count): a cell is missing from here on (an empty value still needs its comma)",
+                               zh: "该行只有 \(record.fields.count) 个单元格，但表头有 \(map.headers.count) 列：从此列起缺少单元格（空值也需保留逗号）")))
+                    problems += row.problems
+                    return
                 }
                 guard let values = clean(&row), row.problems.isEmpty else {
                     problems += row.problems

@@ -6,7 +6,9 @@ import Postgres
 /// day they become older than the policy's maximum age).
 public enum Due {
     public static func list(_ connection: Connection, region: String?, within days: Int, today: Day = .today()) throws -> [Row] {
-        guard days >= 0 else { throw AppError.badInput(Text(en: "--within must be 0 or more days", zh: "--within 不能为负数")) }
+        guard (0...3660).contains(days) else {
+            throw AppError.badInput(Text(en: "--within \(days) is out of range: give 0 to 3660 days", zh: "--within \(days) 超出范围：应为 0 至 3660 天"), code: "BAD_NUMBER")
+        }
         let prefix = try Regions.prefix(connection, region)
         return try Database.mapped {
             try connection.query("""

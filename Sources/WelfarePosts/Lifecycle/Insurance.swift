@@ -5,8 +5,8 @@ import Postgres
 /// again replaces its dates and premium.
 public enum Insurance {
     public static let columns = [
-        ImportColumn("id_number", "身份证号"), ImportColumn("insurer", "保险公司"), ImportColumn("policy_number", "保单号"),
-        ImportColumn("from", "起保日期"), ImportColumn("to", "终保日期"), ImportColumn("premium", "保费", required: false),
+        ImportColumn("id_number", "身份证号"), ImportColumn("insurer", "保险公司", kind: .name), ImportColumn("policy_number", "保单号"),
+        ImportColumn("from", "起保日期"), ImportColumn("to", "终保日期"), .amount("premium", "保费", required: false),
     ]
 
     static let upsert = """
@@ -53,13 +53,7 @@ public enum Insurance {
                     if let from, let to, to < from {
                         row.problem("to", Text(en: "the policy ends (\(to)) before it starts (\(from))", zh: "终保日期（\(to)）早于起保日期（\(from)）"))
                     }
-                    var premium: String?
-                    if let text = row.value("premium") {
-                        if let fen = Fen(yuan: text) { premium = String(fen.value) } else {
-                            row.problem("premium", Text(en: "'\(text)' is not an amount in yuan with at most two decimals",
-                                                        zh: "“\(text)”不是金额（元，最多两位小数）"))
-                        }
-                    }
+                    let premium = row.amount("premium", "保费", required: false).map { String($0.value) }
                     guard let id, let insurer, let number, let from, let to else { return nil }
                     return [id, insurer, number, from.iso, to.iso, premium]
                 }
@@ -115,7 +109,7 @@ extension ImportRow {
     public mutating func date(_ key: String, _ zh: String) -> Day? {
         guard let text = required(key, zh) else { return nil }
         guard let day = Day(iso: text) else {
-            problem(key, Text(en: "'\(text)' is not a date: write YYYY-MM-DD", zh: "“\(text)”不是日期：请写成 YYYY-MM-DD"))
+            problem(key, Text(en: "'\(TextValue.quoted(text))' is not a date: write YYYY-MM-DD", zh: "“\(TextValue.quoted(text))”不是日期：请写成 YYYY-MM-DD"))
             return nil
         }
         return day

@@ -5,7 +5,7 @@ import Postgres
 public enum Assessments {
     public static let columns = [
         ImportColumn("id_number", "身份证号"), ImportColumn("month", "考核月份"), ImportColumn("result", "考核结果"),
-        ImportColumn("absent_days", "缺勤天数", required: false),
+        ImportColumn("absent_days", "缺勤天数", required: false, kind: .code(maxLength: 8), formulaCheck: false),
     ]
 
     /// Staged rows (id_number, month, result, absent_days) matched to the placement the person
@@ -82,9 +82,9 @@ public enum Assessments {
                     }
                     var absent = 0
                     if let text = row.value("absent_days") {
-                        if let days = Int(text), days >= 0, days <= (month?.dayCount ?? 31) { absent = days } else {
-                            row.problem("absent_days", Text(en: "'\(text)' is not a number of days in the month (0 to \(month?.dayCount ?? 31))",
-                                                            zh: "“\(text)”不是有效的缺勤天数（0 至 \(month?.dayCount ?? 31)）"))
+                        if text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let days = Int(text), days <= (month?.dayCount ?? 31) { absent = days } else {
+                            row.problem("absent_days", Text(en: "'\(TextValue.quoted(text))' is not a number of days in the month (0 to \(month?.dayCount ?? 31))",
+                                                            zh: "“\(TextValue.quoted(text))”不是有效的缺勤天数（0 至 \(month?.dayCount ?? 31)）"))
                         }
                     }
                     guard let id, let month, let result else { return nil }
@@ -124,7 +124,7 @@ extension ImportRow {
     public mutating func month(_ key: String, _ zh: String) -> Month? {
         guard let text = required(key, zh) else { return nil }
         guard let month = Month(iso: text) else {
-            problem(key, Text(en: "'\(text)' is not a month: write YYYY-MM", zh: "“\(text)”不是月份：请写成 YYYY-MM"))
+            problem(key, Text(en: "'\(TextValue.quoted(text))' is not a month: write YYYY-MM", zh: "“\(TextValue.quoted(text))”不是月份：请写成 YYYY-MM"))
             return nil
         }
         return month

@@ -190,9 +190,9 @@ public enum Payroll {
                 var lines = 0
                 try connection.copyOut("""
                     COPY (
-                      SELECT to_char(month, 'YYYY-MM'), county_code, township, village, post_id,
-                             \(lang == .zh ? "post_type_zh, funding_channel_zh" : "post_type, funding_channel"),
-                             name, id_number, bank_account, days_in_post,
+                      SELECT to_char(month, 'YYYY-MM'), county_code, \(spreadsheetSafe("township")), \(spreadsheetSafe("village")), post_id,
+                             \(lang == .zh ? "\(spreadsheetSafe("post_type_zh")), \(spreadsheetSafe("funding_channel_zh"))" : "post_type, funding_channel"),
+                             \(spreadsheetSafe("name")), id_number, bank_account, days_in_post,
                              to_char(post_subsidy_fen / 100.0, 'FM999999990.00'), to_char(social_insurance_fen / 100.0, 'FM999999990.00'),
                              to_char(adjustment_fen / 100.0, 'FM999999990.00'), to_char(total_fen / 100.0, 'FM999999990.00')
                       FROM payroll_export_line
@@ -207,6 +207,17 @@ public enum Payroll {
                 return lines
             }
         }
+    }
+
+    /// SQL for a text column of the export as a cell a spreadsheet shows as text (SPEC §10,
+    /// second line of defence): a name that psql put in the database starting with `=`, `+`,
+    /// `-`, `@`, a tab or a carriage return gets a leading apostrophe, as `TextValue.spreadsheetSafe`
+    /// does for listings; plain numbers are left alone.
+    static func spreadsheetSafe(_ column: String) -> String {
+        """
+        CASE WHEN left(\(column), 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') AND \(column) !~ '^[-+]?[0-9]+(\\.[0-9]+)?$'
+             THEN '''' || \(column) ELSE \(column) END
+        """
     }
 
     public static let exportColumns = [

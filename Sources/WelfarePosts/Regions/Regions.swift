@@ -5,8 +5,8 @@ public enum Regions {
     /// A region code from the user, normalised and known to the database.
     public static func require(_ connection: Connection, _ text: String) throws -> RegionCode {
         guard let code = RegionCode(text) else {
-            throw AppError.badInput(Text(en: "'\(text)' is not a region code (2, 4, 6, 9 or 12 digits)",
-                                         zh: "“\(text)”不是区划代码（2、4、6、9或12位数字）"), code: "BAD_REGION")
+            throw AppError.badInput(Text(en: "'\(TextValue.quoted(text))' is not a region code (2, 4, 6, 9 or 12 digits)",
+                                         zh: "“\(TextValue.quoted(text))”不是区划代码（2、4、6、9或12位数字）"), code: "BAD_REGION")
         }
         let known = try Database.mapped { try connection.query("SELECT 1 FROM region WHERE code = $1", [code.value]) }
         guard !known.isEmpty else {

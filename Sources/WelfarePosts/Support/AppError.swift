@@ -132,7 +132,8 @@ public struct AppError: Error, Sendable {
         var lines = ["error: [\(code)] \(message(lang))"]
         if let rule { lines.append((lang == .zh ? "依据: " : "basis: ") + rule.basis) }
         lines += problems.map { "  " + $0.render(lang) }
-        return lines.joined(separator: "\n")
+        // A message may quote what the user or the database gave: never a raw control character.
+        return lines.map(TextValue.displayed).joined(separator: "\n")
     }
 
     /// Constraints that keep §5's structure without a rule code of their own.
@@ -143,6 +144,18 @@ public struct AppError: Error, Sendable {
         "operator_region": (.input, "OPERATOR_REGION", Text(
             en: "a township admin works for a township, a county admin for a county, finance and auditors for a county or a region above it: give a region of that level",
             zh: "乡镇管理员的区域应为乡镇，县级管理员应为县，财务人员和审计人员应为县或县以上区划：请给出相应级别的区划")),
+        "pay_standard_bounds": (.input, "BAD_AMOUNT", Text(
+            en: "a monthly pay standard is 0 to 100,000.00 yuan", zh: "每月待遇标准应为 0 至 100,000.00 元")),
+        "disbursement_amount_bounds": (.input, "BAD_AMOUNT", Text(
+            en: "a payment is 0 to 1,000,000.00 yuan", zh: "单笔发放金额应为 0 至 1,000,000.00 元")),
+        "insurance_premium_bounds": (.input, "BAD_AMOUNT", Text(
+            en: "a premium is 0 to 1,000,000.00 yuan", zh: "保费应为 0 至 1,000,000.00 元")),
+        "disbursement_reference_once": (.input, "ALREADY_IMPORTED", Text(
+            en: "a payment with this bank reference was already recorded (by another import at the same time?); nothing was imported",
+            zh: "该交易流水号的发放记录已经导入（是否有另一导入同时进行？）；未导入任何数据")),
+        "disbursement_payment_once": (.input, "ALREADY_IMPORTED", Text(
+            en: "this payment (same person, month, post, account, amount and date) was already recorded; nothing was imported",
+            zh: "该笔发放（相同的人员、月份、岗位、账号、金额和日期）已经导入；未导入任何数据")),
         "operator_login_form": (.input, "BAD_LOGIN", Text(
             en: "that is not a usable login: lower-case letters, digits, '_', '.', '-', starting with a letter, at most 63 characters, not starting with pg_ or wp_",
             zh: "不能作为登录名：应为小写字母、数字、“_”“.”“-”，以字母开头，最多63个字符，且不以 pg_ 或 wp_ 开头")),

@@ -56,8 +56,8 @@ public struct Vocabulary: Sendable {
     /// "unknown person category 'x': use one of …"
     public func unknown(_ set: Set, _ text: String) -> Text {
         let allowed = (codes[set] ?? []).map { "\($0) \(labels[set]?[$0] ?? "")" }.joined(separator: ", ")
-        return Text(en: "unknown \(set.noun.en) '\(text)': use one of \(allowed)",
-                    zh: "未知的\(set.noun.zh)“\(text)”：可用 \(allowed)")
+        return Text(en: "unknown \(set.noun.en) '\(TextValue.quoted(text))': use one of \(allowed)",
+                    zh: "未知的\(set.noun.zh)“\(TextValue.quoted(text))”：可用 \(allowed)")
     }
 
     /// The code under `--lang en`, its Chinese label under `--lang zh`.
