@@ -22,6 +22,9 @@ enum Main {
         let arguments = Array(CommandLine.arguments.dropFirst())
         let lang: Lang = zip(arguments, arguments.dropFirst()).first { $0.0 == "--lang" }.flatMap { Lang(rawValue: $0.1) }
             ?? (arguments.contains("--lang=zh") ? .zh : .en)
+        // A file-size limit (ulimit -f) makes a write fail with EFBIG, which the export turns
+        // into a refusal that removes its unfinished file, instead of killing the process.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try WelfarePostsCommand.parseAsRoot(arguments)
             try command.run()
