@@ -192,3 +192,23 @@ extension InterruptTests {
         #expect(applied == ["0001_foundation", "0002_policy"], "\(applied)")
     }
 }
+
+extension InterruptTests {
+    /// `kill -9` leaves nothing to cancel: the production deploy's
+    /// `client_connection_check_interval` (deploy/production/bootstrap.sh) makes the server
+    /// notice the lost client while the statement still waits, and end it.
+    @Test func killedCommandsStatementEndsWithTheConnectionCheck() throws {
+        let world = try World()
+        try world.hire(try world.post(), try world.person(born: "1970-01-01"), "2026-01-01", "2026-12-31")
+        let lock = try Lock(world.database)
+        let application = "wp-int-\(UUID().uuidString.prefix(8))"
+        let run = try startWelfarePosts(["payroll", "run", "2026-01"], on: world.database, applicationName: application,
+                                        environment: ["PGOPTIONS": "-c client_connection_check_interval=1s"])
+        let backend = try #require(try InterruptTests.waitingBackend(world.connection, application), "the command never waited for the lock")
+        run.signal(SIGKILL)
+        #expect(run.wait(seconds: 5)?.status == 137)
+        #expect(try eventually(seconds: 10) { try !InterruptTests.stillRunning(world.connection, backend) },
+                "the server still runs the killed command's statement")
+        try lock.release()
+    }
+}
