@@ -8,9 +8,15 @@ import Darwin
 /// One libpq connection. Every statement with values goes through `query` with bound
 /// parameters; `execute` runs parameterless scripts (migrations) only.
 ///
-/// Not thread-safe: one connection per command run, or per test.
+/// Not thread-safe: one connection per command run, or per test. Only its `canceller` may be
+/// used from another thread.
 public final class Connection {
     private let handle: OpaquePointer
+    /// Stops this connection's running statement from another thread; see `Canceller`.
+    public let canceller: Canceller
+    /// Whether this connection committed a transaction that wrote something, or ran a writing
+    /// statement outside a transaction.
+    public private(set) var hasCommittedWrites = false
 
     /// Connects with a libpq connection string or URL. An empty string lets libpq use its own
     /// `PG*` environment variables and service file.
@@ -24,11 +30,16 @@ public final class Connection {
             throw PostgresError(kind: .connection, message: message)
         }
         self.handle = handle
+        canceller = Canceller(handle, requested: false)
+        if ConnectionRegistry.shared.add(canceller) { canceller.cancel() }
         // Notices (e.g. "extension already exists, skipping") are not for the user's terminal.
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
     }
 
-    deinit { PQfinish(handle) }
+    deinit {
+        ConnectionRegistry.shared.remove(canceller)
+        PQfinish(handle)
+    }
 
     /// The role this session acts as (after any `SET ROLE`).
     public var user: String { String(cString: PQuser(handle)) }
@@ -53,9 +64,12 @@ public final class Connection {
 
     /// Runs a script of several statements without parameters (migrations, fixed DDL).
     public func execute(_ script: String) throws {
+        try refuseIfCancelled()
+        let autocommit = PQtransactionStatus(handle) == PQTRANS_IDLE
         let result = PQexec(handle, script)
         defer { PQclear(result) }
         try check(result)
+        if autocommit, let result { noteAutocommitted(result) }
     }
 
     // MARK: Transactions
@@ -66,20 +80,33 @@ public final class Connection {
         case serializable = "SERIALIZABLE"
     }
 
-    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws
+    /// (or when the connection was cancelled meanwhile).
     @discardableResult
     public func transaction<T>(_ isolation: Isolation = .readCommitted, _ body: () throws -> T) throws -> T {
         try execute("BEGIN ISOLATION LEVEL \(isolation.rawValue)")
         let value: T
+        let wrote: Bool
         do {
             value = try body()
+            // A transaction that wrote anything has been given a transaction ID. (An aborted
+            // one is rolled back by its COMMIT, as before.)
+            wrote = PQtransactionStatus(handle) == PQTRANS_INTRANS
+                ? try query("SELECT pg_current_xact_id_if_assigned() IS NOT NULL AS w").first?["w"] == "t" : false
+            try execute("COMMIT")
         } catch {
-            // The original error matters more than a failed rollback on a broken connection.
-            _ = try? execute("ROLLBACK")
+            rollback()
             throw error
         }
-        try execute("COMMIT")
+        if wrote { noteWrite() }
         return value
+    }
+
+    /// Ends a failed or cancelled transaction. Runs even on a cancelled connection; the
+    /// original error matters more than a failed rollback on a broken connection.
+    private func rollback() {
+        if PQtransactionStatus(handle) == PQTRANS_IDLE { return }
+        PQclear(PQexec(handle, "ROLLBACK"))
     }
 
     // MARK: COPY
@@ -88,6 +115,8 @@ public final class Connection {
     /// throws, the COPY is aborted and nothing it sent is kept. Returns the rows copied.
     @discardableResult
     public func copyIn(_ sql: String, _ body: (CopyWriter) throws -> Void) throws -> Int {
+        try refuseIfCancelled()
+        let autocommit = PQtransactionStatus(handle) == PQTRANS_IDLE
         let start = PQexec(handle, sql)
         defer { PQclear(start) }
         guard PQresultStatus(start) == PGRES_COPY_IN else {
@@ -114,12 +143,14 @@ public final class Connection {
             PQclear(result)
         }
         if let failure { throw failure }
+        if autocommit && copied > 0 { noteWrite() }
         return copied
     }
 
     /// Runs `COPY … TO STDOUT` and hands each chunk of data to `body` as it arrives, so an
     /// export of a million rows is never held in memory whole.
     public func copyOut(_ sql: String, _ body: ([UInt8]) throws -> Void) throws {
+        try refuseIfCancelled()
         let start = PQexec(handle, sql)
         defer { PQclear(start) }
         guard PQresultStatus(start) == PGRES_COPY_OUT else {
@@ -181,6 +212,8 @@ public final class Connection {
         }
 
         func flush() throws {
+            // A cancelled COPY FROM STDIN stops sending: copyIn then aborts it.
+            try connection.refuseIfCancelled()
             guard !buffer.isEmpty else { return }
             let sent = buffer.withUnsafeBufferPointer { pointer in
                 pointer.withMemoryRebound(to: CChar.self) {
@@ -195,6 +228,8 @@ public final class Connection {
     // MARK: Internals
 
     private func run(_ sql: String, _ parameters: [any PostgresEncodable]) throws -> OpaquePointer {
+        try refuseIfCancelled()
+        let autocommit = PQtransactionStatus(handle) == PQTRANS_IDLE
         let texts = parameters.map { $0.postgresText }
         var pointers: [UnsafeMutablePointer<CChar>?] = texts.map { $0.flatMap { strdup($0) } }
         defer { pointers.forEach { free($0) } }
@@ -210,7 +245,34 @@ public final class Connection {
             PQclear(result)
             throw error
         }
+        if autocommit { noteAutocommitted(result) }
         return result
+    }
+
+    // MARK: Cancel
+
+    /// The error of a statement stopped, or refused, because this connection was cancelled.
+    private static let cancelled = PostgresError(
+        kind: .cancelled, sqlState: "57014", message: "canceling statement due to user request")
+
+    /// A cancelled connection runs nothing more (a cancel that reached the server between two
+    /// statements was ignored there, so the client must stop the next one itself).
+    fileprivate func refuseIfCancelled() throws {
+        if canceller.isRequested { throw Connection.cancelled }
+    }
+
+    private func noteWrite() {
+        hasCommittedWrites = true
+        ConnectionRegistry.shared.noteWrite()
+    }
+
+    /// A statement that ran outside a transaction was committed by itself: note it if its
+    /// command tag says it may have written.
+    private func noteAutocommitted(_ result: OpaquePointer) {
+        let tag = String(cString: PQcmdStatus(result))
+        let verb = tag.split(separator: " ").first.map(String.init) ?? ""
+        let reading: Set<String> = ["", "SELECT", "SET", "SHOW", "RESET", "BEGIN", "START", "ROLLBACK", "EXPLAIN"]
+        if !reading.contains(verb) { noteWrite() }
     }
 
     private func check(_ result: OpaquePointer?) throws {
@@ -223,6 +285,8 @@ public final class Connection {
             func field(_ code: Int32) -> String? {
                 PQresultErrorField(result, code).map { String(cString: $0) }
             }
+            // Stopped at our request, not by statement_timeout (the same SQLSTATE).
+            if field(WP_DIAG_SQLSTATE) == "57014" && canceller.isRequested { throw Connection.cancelled }
             throw PostgresError(
                 kind: .server,
                 sqlState: field(WP_DIAG_SQLSTATE) ?? "",

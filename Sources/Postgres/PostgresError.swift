@@ -9,6 +9,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         case server
         /// A row could not be read as the type asked for.
         case decoding
+        /// The statement was stopped at this client's request (`Canceller.cancel()`,
+        /// `Connection.cancelAll()`): the server rolled its transaction back.
+        case cancelled
     }
 
     public var kind: Kind
@@ -42,6 +45,8 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     public var isForeignKeyViolation: Bool { sqlState == "23503" }
     /// Serialization failure or deadlock: the transaction may simply be tried again.
     public var isRetryable: Bool { sqlState == "40001" || sqlState == "40P01" }
+    /// The server stopped the statement: at a client's request, or after `statement_timeout`.
+    public var isQueryCanceled: Bool { sqlState == "57014" }
     /// Raised by our own triggers and functions (`RAISE EXCEPTION … USING ERRCODE = 'P0001'`).
     public var isRaised: Bool { sqlState == "P0001" }
 }

@@ -8,7 +8,7 @@ struct WelfarePostsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "welfare-posts",
         abstract: "The system of record for rural public-welfare posts (乡村公益性岗位).",
-        discussion: "Exit codes: 0 done; 1 refused by a rule; 2 bad input; 3 database unreachable or not migrated.",
+        discussion: "Exit codes: 0 done; 1 refused by a rule; 2 bad input; 3 database unreachable or not migrated; 130 stopped by Ctrl-C, 143 by SIGTERM (the running statement is cancelled and rolled back).",
         subcommands: [DB.self, Demo.self, RegionCommand.self, PersonCommand.self, PolicyCommand.self, PostCommand.self,
                       Hire.self, Renew.self, Exit.self, InsuranceCommand.self, DueCommand.self, Assess.self,
                       AssessmentCommand.self, PayrollCommand.self, DisbursementCommand.self,
@@ -18,13 +18,28 @@ struct WelfarePostsCommand: ParsableCommand {
 
 @main
 enum Main {
+    /// The language of messages, read before the arguments are parsed (a usage error needs it).
+    static let lang: Lang = {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        return zip(arguments, arguments.dropFirst()).first { $0.0 == "--lang" }.flatMap { Lang(rawValue: $0.1) }
+            ?? (arguments.contains("--lang=zh") ? .zh : .en)
+    }()
+
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        let lang: Lang = zip(arguments, arguments.dropFirst()).first { $0.0 == "--lang" }.flatMap { Lang(rawValue: $0.1) }
-            ?? (arguments.contains("--lang=zh") ? .zh : .en)
+        let lang = Main.lang
+        // Ctrl-C and SIGTERM cancel the running statement on the server (see Interruption).
+        Interruption.install()
+        // A file-size limit (ulimit -f) makes a write fail with EFBIG, which the export turns
+        // into a refusal that removes its unfinished file, instead of killing the process.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try WelfarePostsCommand.parseAsRoot(arguments)
             try command.run()
+        } catch where Interruption.received != nil {
+            // Whatever failed after an interrupt failed because of it: the cancelled statement,
+            // or the next one the cancelled connection refused.
+            Interruption.exit()
         } catch let error as AppError {
             FileHandle.standardError.write(Data((error.render(lang) + "\n").utf8))
             exit(error.category.rawValue)

@@ -98,40 +98,24 @@ struct PayrollCommand: ParsableCommand {
 
         func run() throws {
             let month = try Parse.month(self.month, "month")
+            // Refused (exit 2) before the database is asked anything; see SafeFile for how the
+            // file is made: 0600, a fresh name in the same folder, renamed when complete.
+            let file = try output.map { try SafeFile(path: $0) }
+            // Any failure below (a refusal, a cancelled statement, a write error) removes it.
+            defer { file?.discard() }
             let connection = try global.connect()
-            // A file is written beside its final name and moved there when complete.
-            let partial = output.map { $0 + ".partial" }
-            let file = try partial.map { path -> UnsafeMutablePointer<FILE> in
-                guard let file = fopen(path, "wb") else {
-                    throw AppError.badInput(Text(en: "cannot write \(path)", zh: "无法写入 \(path)"), code: "BAD_FILE")
+            let lines = try Payroll.export(connection, month: month, region: region, lang: global.lang, includeDraft: draft) { bytes in
+                if let file {
+                    try file.write(bytes)
+                } else {
+                    // Through print, so it never overtakes what was printed before. libpq hands
+                    // COPY data over a whole row at a time, so no character is split.
+                    print(String(decoding: bytes, as: UTF8.self), terminator: "")
                 }
-                return file
             }
-            do {
-                let lines = try Payroll.export(connection, month: month, region: region, lang: global.lang, includeDraft: draft) { bytes in
-                    if let file {
-                        _ = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, file) }
-                    } else {
-                        // Through print, so it never overtakes what was printed before. libpq hands
-                        // COPY data over a whole row at a time, so no character is split.
-                        print(String(decoding: bytes, as: UTF8.self), terminator: "")
-                    }
-                }
-                if let file, let partial, let output {
-                    guard fclose(file) == 0 else {
-                        throw AppError.badInput(Text(en: "cannot write \(partial)", zh: "无法写入 \(partial)"), code: "BAD_FILE")
-                    }
-                    guard rename(partial, output) == 0 else {
-                        throw AppError.badInput(Text(en: "cannot write \(output)", zh: "无法写入 \(output)"), code: "BAD_FILE")
-                    }
-                    FileHandle.standardError.write(Data("\(lines) lines written to \(output)\n".utf8))
-                }
-            } catch {
-                if let file, let partial {
-                    fclose(file)
-                    unlink(partial)
-                }
-                throw error
+            if let file, let output {
+                try file.commit()
+                FileHandle.standardError.write(Data("\(lines) lines written to \(output)\n".utf8))
             }
         }
     }

@@ -2,7 +2,7 @@
 # First setup of a production database, run once on the database server as the postgres
 # superuser (`sudo -u postgres bash bootstrap.sh ...`):
 #   1. creates the migration owner role (LOGIN CREATEROLE, asks for its password) and the
-#      database it owns;
+#      database it owns, with time limits for operators' statements (see below);
 #   2. applies the migrations as that owner (this creates the group roles wp_*);
 #   3. imports the regions and adds the first system administrator (asks for their password).
 # Usage: bootstrap.sh ADMIN_LOGIN ADMIN_REGION REGIONS.csv
@@ -26,6 +26,17 @@ SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', :'db') \gexec
 -- user itself, and tells a row outside the operator's region from a missing privilege by the
 -- server's message (both are SQLSTATE 42501).
 SELECT format('ALTER DATABASE %I SET lc_messages TO %L', :'db', 'C') \gexec
+-- A statement whose command was killed (kill -9, a lost SSH session) runs on and keeps its
+-- locks; Ctrl-C and SIGTERM cancel it (the tool does), these bound the rest. Set on the
+-- database because role settings are not inherited through the wp_* group roles: an
+-- operator's login gets them whatever its role. A statement stops after 10 minutes, a
+-- transaction left idle (a suspended client) is ended after 5, and the server checks every
+-- 10 seconds during a long statement that its client is still connected.
+SELECT format('ALTER DATABASE %I SET statement_timeout TO %L', :'db', '10min') \gexec
+SELECT format('ALTER DATABASE %I SET idle_in_transaction_session_timeout TO %L', :'db', '5min') \gexec
+SELECT format('ALTER DATABASE %I SET client_connection_check_interval TO %L', :'db', '10s') \gexec
+-- The owner's migrations may take longer (a role-in-database setting wins over the database's).
+SELECT format('ALTER ROLE %I IN DATABASE %I SET statement_timeout TO 0', :'owner', :'db') \gexec
 SQL
 if [[ ${WP_ASK_PASSWORDS:-yes} == yes ]]; then
   echo "password of the migration owner $owner:"

@@ -88,6 +88,9 @@ public struct AppError: Error, Sendable {
         case input = 2
         /// The database cannot be reached, is not migrated, or failed.
         case database = 3
+        /// Stopped by an interrupt (SIGINT 130; the command line exits 128 + the signal's
+        /// number); the running statement was cancelled and rolled back.
+        case interrupted = 130
     }
 
     public let category: Category
@@ -136,6 +139,31 @@ public struct AppError: Error, Sendable {
         return lines.map(TextValue.displayed).joined(separator: "\n")
     }
 
+    /// What an interrupted command says. `signal` is the signal's number (SIGINT, SIGTERM,
+    /// SIGHUP), or nil when only the connection was cancelled.
+    public static func interrupted(signal: Int32?) -> AppError {
+        let how: Text = switch signal {
+        case 2: Text(en: "stopped by Ctrl-C (SIGINT)", zh: "已按 Ctrl-C 中断（SIGINT）")
+        case 15: Text(en: "stopped by SIGTERM", zh: "已被终止（SIGTERM）")
+        case 1: Text(en: "stopped: the terminal was closed (SIGHUP)", zh: "已中断：终端已关闭（SIGHUP）")
+        case let number?: Text(en: "stopped by signal \(number)", zh: "已被信号 \(number) 中断")
+        case nil: Text(en: "stopped", zh: "已中断")
+        }
+        let outcome = Connection.anyCommittedWrites
+            ? Text(en: "the database cancelled the running statement and rolled back its transaction; what this command had saved before that stays saved",
+                   zh: "数据库已取消正在执行的语句并回滚其事务；此前本命令已保存的内容仍然保留")
+            : Text(en: "the database cancelled the running statement and rolled back its transaction; nothing was changed",
+                   zh: "数据库已取消正在执行的语句并回滚其事务；未做任何更改")
+        return AppError(.interrupted, code: "INTERRUPTED", Text(en: "\(how.en): \(outcome.en)", zh: "\(how.zh)：\(outcome.zh)"))
+    }
+
+    /// How a message about a stopped statement ends: nothing was changed, or what was saved before stays.
+    private static var savedBefore: Text {
+        Connection.anyCommittedWrites
+            ? Text(en: "; what this command had saved before that stays saved", zh: "；此前本命令已保存的内容仍然保留")
+            : Text(en: "; nothing was changed", zh: "；未做任何更改")
+    }
+
     /// Constraints that keep §5's structure without a rule code of their own.
     static let otherConstraints: [String: (Category, String, Text)] = [
         "contract_overlap": (.rule, "CONTRACT_OVERLAP", Text(en: "contracts of one placement cannot overlap", zh: "同一聘用的合同期限不能重叠")),
@@ -171,6 +199,20 @@ public struct AppError: Error, Sendable {
     /// in lower case (`one_post_per_person`), so a constraint broken by a concurrent writer
     /// still reads as the rule it keeps.
     public init(_ error: PostgresError) {
+        if error.kind == .cancelled {
+            self = .interrupted(signal: nil)
+            return
+        }
+        if error.isQueryCanceled {
+            // Stopped by the server: statement_timeout (deploy/production), or a DBA's pg_cancel_backend.
+            let why = error.message.contains("statement timeout")
+                ? Text(en: "it ran longer than the database allows (statement_timeout)", zh: "其运行时间超过数据库允许的上限（statement_timeout）")
+                : Text(en: "it was cancelled on the server (\(error.message))", zh: "它在服务器上被取消（\(error.message)）")
+            self.init(.database, code: error.message.contains("statement timeout") ? "STATEMENT_TIMEOUT" : "QUERY_CANCELED", Text(
+                en: "the database stopped the statement because \(why.en), and rolled back its transaction\(AppError.savedBefore.en). Try a smaller --region, or at a quieter time; the database administrator sets the limit",
+                zh: "数据库已停止该语句（\(why.zh)）并回滚其事务\(AppError.savedBefore.zh)。请缩小 --region 范围或在空闲时重试；时限由数据库管理员设置"))
+            return
+        }
         if error.kind == .connection {
             self.init(.database, code: "DATABASE_UNREACHABLE", Text(
                 en: "cannot reach the database: \(error.message). Check --database, DATABASE_URL or the PG* variables, and that the server is running.",
