@@ -3,7 +3,7 @@ import Postgres
 import WelfarePosts
 
 /// What an import did: counts as an entity, so `--format json` gives an object.
-func printImport(_ outcome: ImportOutcome, _ output: Output) {
+func printImport(_ outcome: ImportOutcome, _ output: Output, extra: [(Column, String?)] = []) {
     if outcome.dryRun {
         output.say(Text(en: "dry run: the file is valid; nothing was written", zh: "试运行：文件无误，未写入任何数据"))
     }
@@ -13,7 +13,7 @@ func printImport(_ outcome: ImportOutcome, _ output: Output) {
         (Column("updated", outcome.dryRun ? "would update" : "updated", outcome.dryRun ? "将更新" : "更新"), String(outcome.updated)),
         (Column("unchanged", "unchanged", "未变"), String(outcome.unchanged)),
         (Column("dry_run", "dry run", "试运行"), outcome.dryRun ? "true" : "false"),
-    ])
+    ] + extra)
 }
 
 struct RegionCommand: ParsableCommand {
@@ -28,8 +28,20 @@ struct RegionCommand: ParsableCommand {
 
         func run() throws {
             let connection = try global.connect()
-            let outcome = try RegionImport.run(connection, file: try Parse.file(file), dryRun: dryRun)
-            printImport(outcome, global.output)
+            let result = try RegionImport.importing(connection, file: try Parse.file(file), dryRun: dryRun)
+            let codes = result.recordedByCode
+            if !codes.isEmpty {
+                let list = codes.joined(separator: ", ")
+                global.output.say(dryRun
+                    ? Text(en: "regions above the file's that are not known would be recorded by code, without a name, until a later file names them: \(list)",
+                           zh: "文件中区划的上级区划尚未登记，将只按代码登记（暂无名称，以后的文件可补上名称）：\(list)")
+                    : Text(en: "regions above the file's that were not known are recorded by code, without a name, until a later file names them: \(list)",
+                           zh: "文件中区划的上级区划原未登记，已只按代码登记（暂无名称，以后的文件可补上名称）：\(list)"))
+            }
+            printImport(result.outcome, global.output, extra: [
+                (Column("recorded_by_code", dryRun ? "would record by code" : "recorded by code", dryRun ? "将按代码登记" : "按代码登记"),
+                 String(codes.count)),
+            ])
         }
     }
 
@@ -55,7 +67,7 @@ struct RegionCommand: ParsableCommand {
 
 struct PersonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "person", abstract: "Persons who may be placed in posts.", subcommands: [Import.self, Show.self, Status.self])
+        commandName: "person", abstract: "Persons who may be placed in posts.", subcommands: [Import.self, Show.self, List.self, Status.self])
 
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Import or update persons from CSV (upsert by resident ID).")
@@ -119,6 +131,44 @@ struct PersonCommand: ParsableCommand {
                     [row["insurer"], row["policy_number"], row["valid_from"], row["valid_to"], yuan(row["premium_fen"])]
                 }),
             ])
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Find persons without their resident ID: by name, village, household, in post.",
+            discussion: """
+                Filters combine; without any, every person of your region is listed. Resident IDs are masked \
+                unless --reveal is given by a role allowed to see them (township and county admins, auditors).
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "A part of the name (姓名), e.g. 秀英.") var name: String?
+        @Option(help: "A village code, or a township or county code for all its villages.") var village: String?
+        @Option(help: "A household ID (户编号).") var household: String?
+        @Flag(help: "Only persons in post on the day: placement open, a contract covering the day, alive.") var inPost = false
+        @Option(help: "The day (YYYY-MM-DD, default today in China).") var on: String?
+        @Flag(help: "Show full resident IDs.") var reveal = false
+
+        func run() throws {
+            let day = try on.map { try Parse.day($0, "--on") } ?? .today()
+            let connection = try global.connect()
+            try checkReveal(reveal, connection)
+            let vocabulary = try Vocabulary.load(connection)
+            let lang = global.lang, output = global.output
+            let rows = try Persons.list(connection, name: name, village: village, household: household, inPostOnly: inPost, on: day)
+            output.list(
+                [Column("id_number", "resident ID", "身份证号"), Column("name", "name", "姓名"), Column("birth_date", "born", "出生日期"),
+                 Column("household_id", "household", "户编号"), Column("village_code", "village code", "村代码"),
+                 Column("village", "village", "村"), Column("township", "township", "乡镇"),
+                 Column("category", "category", "人员类别"), Column("labour_capacity", "labour capacity", "劳动能力"),
+                 Column("post_id", "post", "岗位编号"), Column("in_post", "in post", "在岗")],
+                rows.map { row in
+                    [masked(row["id_number"], reveal: reveal), row["name"], row["birth_date"], row["household_id"],
+                     row["village_code"], row["village"], row["township"],
+                     row["category"].map { vocabulary.label(.personCategory, $0, lang) },
+                     row["labour_capacity"].map { vocabulary.label(.labourCapacity, $0, lang) },
+                     row["post_id"], output.flag(row["in_post"] == "t")]
+                })
         }
     }
 

@@ -100,7 +100,7 @@ struct PolicyTests {
 
 @Suite("regions, statuses, migrations, demo")
 struct FoundationCommandTests {
-    @Test func regionImportNeedsKnownParentsAndListsASubtree() throws {
+    @Test func regionImportChecksCodesAndListsASubtree() throws {
         let database = try TestDatabase()
         let connection = try database.connect()
         try Fixtures.regions(connection)
