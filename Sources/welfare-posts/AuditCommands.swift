@@ -4,11 +4,11 @@ import WelfarePosts
 
 /// The filters every audit report takes.
 struct AuditFilterOptions: ParsableArguments {
-    @Option(help: "Only this region and those under it.") var region: String?
-    @Option(help: "The date the report is as of (default today).") var asOf: String?
-    @Option(help: "First month of the payment rules (YYYY-MM; default: the earliest month paid or approved).") var from: String?
-    @Option(help: "Last month of the payment rules (YYYY-MM; default: the as-of month).") var to: String?
-    @Option(help: "Only this rule code, e.g. UNINSURED.") var rule: String?
+    @Option(help: .tr("Only this region and those under it.", "只看该区划及其下级。")) var region: String?
+    @Option(help: .tr("The date the report is as of (default today).", "报告的截止日期（默认今天）。")) var asOf: String?
+    @Option(help: .tr("First month of the payment rules (YYYY-MM; default: the earliest month paid or approved).", "发放类规则的起始月份（YYYY-MM；默认：最早有发放或已审核工资表的月份）。")) var from: String?
+    @Option(help: .tr("Last month of the payment rules (YYYY-MM; default: the as-of month).", "发放类规则的截止月份（YYYY-MM；默认：截止日期所在月份）。")) var to: String?
+    @Option(help: .tr("Only this rule code, e.g. UNINSURED.", "只看这条规则，例如 UNINSURED。")) var rule: String?
 
     func filter() throws -> Audit.Filter {
         Audit.Filter(region: region, asOf: try asOf.map { try Parse.day($0, "--as-of") },
@@ -19,15 +19,15 @@ struct AuditFilterOptions: ParsableArguments {
 
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "Find ineligible placements and irregular payments (查处).",
+        commandName: "audit", abstract: tr("Find ineligible placements and irregular payments (查处).", "查处安置不符合条件人员和违规发放补贴。"),
         subcommands: [Violations.self, Summary.self])
 
     struct Violations: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Every case of the rules of SPEC §7, one row each, with its basis (exit 0 whatever is found).")
+            abstract: tr("Every case of the rules of SPEC §7, one row each, with its basis (exit 0 whatever is found).", "列出每一条违规问题（规则见 SPEC §7），每个问题一行，附依据（无论查出什么，退出码均为 0）。"))
         @OptionGroup var global: GlobalOptions
         @OptionGroup var filter: AuditFilterOptions
-        @Flag(help: "Show full resident IDs.") var reveal = false
+        @Flag(help: .tr("Show full resident IDs.", "显示完整的身份证号。")) var reveal = false
 
         func run() throws {
             let connection = try global.connect()
@@ -49,7 +49,7 @@ struct AuditCommand: ParsableCommand {
     }
 
     struct Summary: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Cases and money at stake per rule and county, with totals.")
+        static let configuration = CommandConfiguration(abstract: tr("Cases and money at stake per rule and county, with totals.", "按规则和县区统计问题数和涉及金额，并给出合计。"))
         @OptionGroup var global: GlobalOptions
         @OptionGroup var filter: AuditFilterOptions
 
@@ -72,16 +72,16 @@ struct AuditCommand: ParsableCommand {
 
 struct LedgerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ledger", abstract: "The management ledger (管理台账), as of any date.",
+        commandName: "ledger", abstract: tr("The management ledger (管理台账), as of any date.", "管理台账，可查任一日期的情况。"),
         subcommands: [Posts.self, Summary.self, Scale.self])
 
     struct Posts: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Every post: region, type, developer, funding, pay standard, state, holder, contract, insurance end.")
+            abstract: tr("Every post: region, type, developer, funding, pay standard, state, holder, contract, insurance end.", "逐岗列出：区划、岗位类型、开发主体、资金渠道、补贴标准、状态、在岗人员、合同、保险终止日期。"))
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Only this region and those under it.") var region: String?
-        @Option(help: "The date the ledger is as of (default today).") var asOf: String?
-        @Flag(help: "Show full resident IDs.") var reveal = false
+        @Option(help: .tr("Only this region and those under it.", "只看该区划及其下级。")) var region: String?
+        @Option(help: .tr("The date the ledger is as of (default today).", "台账的截止日期（默认今天）。")) var asOf: String?
+        @Flag(help: .tr("Show full resident IDs.", "显示完整的身份证号。")) var reveal = false
 
         func run() throws {
             let day = try asOf.map { try Parse.day($0, "--as-of") } ?? .today()
@@ -108,10 +108,10 @@ struct LedgerCommand: ParsableCommand {
 
     struct Summary: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Posts in force, filled and vacant, and the monthly subsidy commitment, by township, type, funding and developer.")
+            abstract: tr("Posts in force, filled and vacant, and the monthly subsidy commitment, by township, type, funding and developer.", "按乡镇、岗位类型、资金渠道和开发主体统计在册岗位、在岗和空岗数，以及每月补贴支出。"))
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Only this region and those under it.") var region: String?
-        @Option(help: "The date the ledger is as of (default today).") var asOf: String?
+        @Option(help: .tr("Only this region and those under it.", "只看该区划及其下级。")) var region: String?
+        @Option(help: .tr("The date the ledger is as of (default today).", "台账的截止日期（默认今天）。")) var asOf: String?
 
         func run() throws {
             let day = try asOf.map { try Parse.day($0, "--as-of") } ?? .today()
@@ -136,11 +136,11 @@ struct LedgerCommand: ParsableCommand {
 
     struct Scale: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Month by month: posts in force and filled at the month's end, people in post, hires and exits (规模总体稳定).")
+            abstract: tr("Month by month: posts in force and filled at the month's end, people in post, hires and exits (规模总体稳定).", "逐月统计：月末在册岗位和在岗岗位数、在岗人数、聘用和退岗人数（规模总体稳定）。"))
         @OptionGroup var global: GlobalOptions
-        @Option(help: "First month (YYYY-MM).") var from: String
-        @Option(help: "Last month (YYYY-MM).") var to: String
-        @Option(help: "Only this region and those under it.") var region: String?
+        @Option(help: .tr("First month (YYYY-MM).", "起始月份（YYYY-MM）。")) var from: String
+        @Option(help: .tr("Last month (YYYY-MM).", "截止月份（YYYY-MM）。")) var to: String
+        @Option(help: .tr("Only this region and those under it.", "只看该区划及其下级。")) var region: String?
 
         func run() throws {
             let from = try Parse.month(self.from, "--from"), to = try Parse.month(self.to, "--to")
@@ -157,15 +157,15 @@ struct LedgerCommand: ParsableCommand {
 
 struct JournalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "journal", abstract: "The append-only, hash-chained journal of every change.",
+        commandName: "journal", abstract: tr("The append-only, hash-chained journal of every change.", "只增不改、哈希链接的全部变更日志。"),
         subcommands: [Verify.self, Show.self])
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check the hash chain and the seals of approved payrolls; exit 1 naming what was altered, removed or reordered.")
+            abstract: tr("Check the hash chain and the seals of approved payrolls; exit 1 naming what was altered, removed or reordered.", "校验哈希链和已审核工资表的封签；发现被篡改、删除或调换顺序的记录时以退出码 1 指出。"))
         @OptionGroup var global: GlobalOptions
-        @Option(help: "With --hash: an entry whose hash was written down earlier (journal verify printed it).") var entry: Int64?
-        @Option(help: "With --entry: the hash written down for that entry; exit 1 if it is not the entry's hash now.") var hash: String?
+        @Option(help: .tr("With --hash: an entry whose hash was written down earlier (journal verify printed it).", "与 --hash 一起使用：此前记下哈希值的日志序号（journal verify 会打印）。")) var entry: Int64?
+        @Option(help: .tr("With --entry: the hash written down for that entry; exit 1 if it is not the entry's hash now.", "与 --entry 一起使用：为该条日志记下的哈希值；与现值不符时退出码为 1。")) var hash: String?
 
         func validate() throws {
             guard (entry == nil) == (hash == nil) else { throw ValidationError("--entry and --hash go together") }
@@ -202,11 +202,11 @@ struct JournalCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "The history of a post or person (post:ID, person:ID), or the latest entries.")
+        static let configuration = CommandConfiguration(abstract: tr("The history of a post or person (post:ID, person:ID), or the latest entries.", "某个岗位或人员的变更历史（post:编号、person:身份证号），或最近的日志。"))
         @OptionGroup var global: GlobalOptions
-        @Option(help: "post:320321-00001 or person:RESIDENT_ID.") var entity: String?
-        @Option(help: "At most this many entries, the latest.") var limit: Int = 1000
-        @Flag(help: "Show full resident IDs and bank accounts.") var reveal = false
+        @Option(help: .tr("post:320321-00001 or person:RESIDENT_ID.", "post:320321-00001 或 person:身份证号。")) var entity: String?
+        @Option(help: .tr("At most this many entries, the latest.", "最多显示多少条（最近的）。")) var limit: Int = 1000
+        @Flag(help: .tr("Show full resident IDs and bank accounts.", "显示完整的身份证号和银行账号。")) var reveal = false
 
         func run() throws {
             let entity = try self.entity.map { try Journal.Entity($0) }
@@ -218,8 +218,14 @@ struct JournalCommand: ParsableCommand {
                  Column("operation", "operation", "操作"), Column("table", "table", "表"), Column("key", "key", "主键"),
                  Column("changes", "changes", "变动")],
                 try Journal.show(connection, entity: entity, limit: limit, reveal: reveal).map { row in
-                    [row["seq"], row["at"], row["role"], row["operation"], row["table_name"], row["row_key"], row["changes"]]
+                    [row["seq"], row["at"], row["role"], row["operation"].map { operationLabel($0, global.lang) }, row["table_name"], row["row_key"], row["changes"]]
                 })
         }
     }
+}
+
+/// A journal entry's operation: the SQL word, or what it did under `--lang zh`.
+func operationLabel(_ operation: String, _ lang: Lang) -> String {
+    guard lang == .zh else { return operation }
+    return ["INSERT": "新增", "UPDATE": "修改", "DELETE": "删除"][operation] ?? operation
 }

@@ -3,7 +3,7 @@ import WelfarePosts
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Load a demo county (丰县, Jiangsu) into the connected database and show what it holds.")
+        abstract: tr("Load a demo county (丰县, Jiangsu) into the connected database and show what it holds.", "向所连接的数据库载入演示县（江苏丰县）并展示其内容。"))
     @OptionGroup var global: GlobalOptions
 
     func run() throws {

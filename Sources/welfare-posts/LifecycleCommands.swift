@@ -51,17 +51,17 @@ func masked(_ id: String?, reveal: Bool = false) -> String? {
 
 struct PostCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "post", abstract: "Posts: propose, approve, reject, close, list, show.",
+        commandName: "post", abstract: tr("Posts: propose, approve, reject, close, list, show.", "岗位：申报、审批、驳回、撤销、列表、查看。"),
         subcommands: [Propose.self, Approve.self, Reject.self, Close.self, List.self, Show.self])
 
     struct Propose: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Propose a post in a township or village (按需设岗).")
+        static let configuration = CommandConfiguration(abstract: tr("Propose a post in a township or village (按需设岗).", "在乡镇或村申报一个岗位（按需设岗）。"))
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Township or village code.") var region: String
-        @Option(help: "Post type code or label.") var type: String
-        @Option(help: "Funding channel code or label.") var funding: String
-        @Option(help: "Who develops the post (开发主体).") var developer: String
-        @Option(help: "The need the post answers.") var need: String
+        @Option(help: .tr("Township or village code.", "乡镇或村的区划代码。")) var region: String
+        @Option(help: .tr("Post type code or label.", "岗位类型（代码或中文名称）。")) var type: String
+        @Option(help: .tr("Funding channel code or label.", "资金渠道（代码或中文名称）。")) var funding: String
+        @Option(help: .tr("Who develops the post (开发主体).", "开发主体，例如“某某镇人民政府”。")) var developer: String
+        @Option(help: .tr("The need the post answers.", "设岗需求。")) var need: String
 
         func run() throws {
             let developer = try Parse.text(self.developer, "--developer", .freeText)
@@ -73,10 +73,10 @@ struct PostCommand: ParsableCommand {
     }
 
     struct Approve: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Approve a proposed post (checks PAY_STANDARD and QUOTA).")
+        static let configuration = CommandConfiguration(abstract: tr("Approve a proposed post (checks PAY_STANDARD and QUOTA).", "审批一个待审批的岗位（检查补贴标准 PAY_STANDARD 和岗位总量 QUOTA）。"))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Post ID.") var post: String
-        @Option(help: "Approval date (default today).") var on: String?
+        @Argument(help: .tr("Post ID.", "岗位编号。")) var post: String
+        @Option(help: .tr("Approval date (default today).", "审批日期（默认今天）。")) var on: String?
 
         func run() throws {
             let day = try on.map { try Parse.day($0, "--on") } ?? .today()
@@ -86,10 +86,10 @@ struct PostCommand: ParsableCommand {
     }
 
     struct Reject: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Reject a proposed post.")
+        static let configuration = CommandConfiguration(abstract: tr("Reject a proposed post.", "驳回一个待审批的岗位。"))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Post ID.") var post: String
-        @Option(help: "Why.") var reason: String
+        @Argument(help: .tr("Post ID.", "岗位编号。")) var post: String
+        @Option(help: .tr("Why.", "原因。")) var reason: String
 
         func run() throws {
             let reason = try Parse.text(self.reason, "--reason", .freeText)
@@ -99,12 +99,12 @@ struct PostCommand: ParsableCommand {
     }
 
     struct Close: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Close an approved post from a date on (it must be vacant from then).")
+        static let configuration = CommandConfiguration(abstract: tr("Close an approved post from a date on (it must be vacant from then).", "自某日起撤销一个在册岗位（该日起须无人在岗）。"))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Post ID.") var post: String
-        @Option(help: "First day the post no longer exists.") var on: String
-        @Option(help: "Why.") var reason: String
-        @Flag(help: "End the holder's placement the day before, with reason post-closed.") var exitHolder = false
+        @Argument(help: .tr("Post ID.", "岗位编号。")) var post: String
+        @Option(help: .tr("First day the post no longer exists.", "岗位不再存在的第一天。")) var on: String
+        @Option(help: .tr("Why.", "原因。")) var reason: String
+        @Flag(help: .tr("End the holder's placement the day before, with reason post-closed.", "先为在岗人员办理退岗（撤销日前一天，原因为岗位撤销）。")) var exitHolder = false
 
         func run() throws {
             let day = try Parse.day(on, "--on")
@@ -115,13 +115,13 @@ struct PostCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List posts with their holder on a day.")
+        static let configuration = CommandConfiguration(abstract: tr("List posts with their holder on a day.", "列出岗位及其某日的在岗人员。"))
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Only posts in this region and below.") var region: String?
-        @Option(help: "proposed, approved, rejected or closed.") var state: String?
-        @Flag(help: "Only approved posts nobody holds on the day.") var vacant = false
-        @Option(help: "The day (default today).") var on: String?
-        @Flag(help: "Show holders' full resident IDs.") var reveal = false
+        @Option(help: .tr("Only posts in this region and below.", "只看该区划及其下级的岗位。")) var region: String?
+        @Option(help: .tr("proposed, approved, rejected or closed.", "状态：proposed（待审批）、approved（在册）、rejected（已驳回）或 closed（已撤销）。")) var state: String?
+        @Flag(help: .tr("Only approved posts nobody holds on the day.", "只看当日无人在岗的在册岗位。")) var vacant = false
+        @Option(help: .tr("The day (default today).", "日期（默认今天）。")) var on: String?
+        @Flag(help: .tr("Show holders' full resident IDs.", "显示在岗人员完整的身份证号。")) var reveal = false
 
         func run() throws {
             let day = try on.map { try Parse.day($0, "--on") } ?? .today()
@@ -143,10 +143,10 @@ struct PostCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a post and everyone who has held it.")
+        static let configuration = CommandConfiguration(abstract: tr("Show a post and everyone who has held it.", "查看一个岗位及其历任在岗人员。"))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Post ID.") var post: String
-        @Flag(help: "Show holders' full resident IDs.") var reveal = false
+        @Argument(help: .tr("Post ID.", "岗位编号。")) var post: String
+        @Flag(help: .tr("Show holders' full resident IDs.", "显示在岗人员完整的身份证号。")) var reveal = false
 
         func run() throws {
             let connection = try global.connect()
@@ -166,13 +166,27 @@ struct PostCommand: ParsableCommand {
 }
 
 struct Hire: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Hire a person into a post with a first contract (以岗聘任).")
+    static let configuration = CommandConfiguration(
+        abstract: tr("Hire a person into a post with a first contract (以岗聘任).", "聘用人员到岗位并签订首份合同（以岗聘任）。"),
+        discussion: tr("""
+            Checked on the start, against the policy of the post's region: the post is in force and vacant \
+            (POST_NOT_OPEN), the person holds no other post (ONE_POST_PER_PERSON), can work (LABOUR_CAPACITY), \
+            is of an eligible category (CATEGORY) and age (AGE), has no excluded status and no village cadre \
+            in the household (EXCLUDED_STATUS), the household stays within its cap (HOUSEHOLD_CAP), accident \
+            insurance covers every day of the contract (INSURANCE), a pay standard is in force (PAY_STANDARD), \
+            and the contract is shorter than a year (CONTRACT_TERM). A refusal exits 1 and changes nothing.
+            """, """
+            以上岗日期、按岗位所在区划的政策检查：岗位在册且空缺（POST_NOT_OPEN）、本人未在其他岗位（ONE_POST_PER_PERSON）、\
+            有劳动能力（LABOUR_CAPACITY）、人员类别（CATEGORY）和年龄（AGE）符合条件、本人无排除状态且同户无村干部\
+            （EXCLUDED_STATUS）、同户在岗人数不超上限（HOUSEHOLD_CAP）、意外伤害保险覆盖合同期每一天（INSURANCE）、\
+            有执行中的补贴标准（PAY_STANDARD）、合同期限不超过1年（CONTRACT_TERM）。不符合时退出码为 1，不做任何更改。
+            """))
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Post ID.") var post: String
-    @Option(help: "Resident ID.") var person: String
-    @Option(help: "First day in post and of the contract.") var start: String
-    @Option(help: "Last day of the contract (before the start's next anniversary).") var end: String
-    @Option(help: "service-agreement (default) or labor-contract.") var kind: String?
+    @Option(help: .tr("Post ID.", "岗位编号。")) var post: String
+    @Option(help: .tr("Resident ID.", "身份证号。")) var person: String
+    @Option(help: .tr("First day in post and of the contract.", "上岗日期，也是合同起始日期。")) var start: String
+    @Option(help: .tr("Last day of the contract (before the start's next anniversary).", "合同终止日期（须早于起始日期的下一个周年日，每次签订不超过1年）。")) var end: String
+    @Option(help: .tr("service-agreement (default) or labor-contract.", "合同类型：service-agreement 劳务协议（默认）或 labor-contract 劳动合同。")) var kind: String?
 
     func run() throws {
         let id = try Persons.parseID(person)
@@ -184,12 +198,12 @@ struct Hire: ParsableCommand {
 }
 
 struct Renew: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Sign the next contract of a person's open placement.")
+    static let configuration = CommandConfiguration(abstract: tr("Sign the next contract of a person's open placement.", "为在岗人员续签下一份合同。"))
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Resident ID.") var person: String
-    @Option(help: "First day (default: the day after the current contract ends).") var start: String?
-    @Option(help: "Last day of the contract.") var end: String
-    @Option(help: "service-agreement (default) or labor-contract.") var kind: String?
+    @Option(help: .tr("Resident ID.", "身份证号。")) var person: String
+    @Option(help: .tr("First day (default: the day after the current contract ends).", "起始日期（默认：现合同终止日的次日）。")) var start: String?
+    @Option(help: .tr("Last day of the contract.", "合同终止日期。")) var end: String
+    @Option(help: .tr("service-agreement (default) or labor-contract.", "合同类型：service-agreement 劳务协议（默认）或 labor-contract 劳动合同。")) var kind: String?
 
     func run() throws {
         let id = try Persons.parseID(person)
@@ -201,11 +215,11 @@ struct Renew: ParsableCommand {
 }
 
 struct Exit: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Close a person's open placement (有序退岗); the date is their last day in post.")
+    static let configuration = CommandConfiguration(abstract: tr("Close a person's open placement (有序退岗); the date is their last day in post.", "为人员办理退岗（有序退岗）；日期为最后在岗日。"))
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Resident ID.") var person: String
-    @Option(help: "Last day in post (may be in the past).") var on: String
-    @Option(help: "Exit reason code or label.") var reason: String
+    @Option(help: .tr("Resident ID.", "身份证号。")) var person: String
+    @Option(help: .tr("Last day in post (may be in the past).", "最后在岗日（可以是过去的日期）。")) var on: String
+    @Option(help: .tr("Exit reason code or label.", "退岗原因（代码或中文名称）。")) var reason: String
 
     func run() throws {
         let id = try Persons.parseID(person)
@@ -218,17 +232,17 @@ struct Exit: ParsableCommand {
 
 struct InsuranceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "insurance", abstract: "Accident-injury insurance policies.", subcommands: [Add.self, Import.self])
+        commandName: "insurance", abstract: tr("Accident-injury insurance policies.", "意外伤害商业保险。"), subcommands: [Add.self, Import.self])
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record a policy (the same person, insurer and number replaces it).")
+        static let configuration = CommandConfiguration(abstract: tr("Record a policy (the same person, insurer and number replaces it).", "登记一份保单（同一人员、保险公司和保单号的记录将被替换）。"))
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Resident ID.") var person: String
-        @Option(help: "Insurance company.") var insurer: String
-        @Option(help: "Policy number.") var policy: String
-        @Option(help: "First day covered.") var from: String
-        @Option(help: "Last day covered.") var to: String
-        @Option(help: "Premium in yuan.") var premium: String?
+        @Option(help: .tr("Resident ID.", "身份证号。")) var person: String
+        @Option(help: .tr("Insurance company.", "保险公司。")) var insurer: String
+        @Option(help: .tr("Policy number.", "保单号。")) var policy: String
+        @Option(help: .tr("First day covered.", "起保日期。")) var from: String
+        @Option(help: .tr("Last day covered.", "终保日期。")) var to: String
+        @Option(help: .tr("Premium in yuan.", "保费（元）。")) var premium: String?
 
         func run() throws {
             let id = try Persons.parseID(person)
@@ -250,10 +264,10 @@ struct InsuranceCommand: ParsableCommand {
     }
 
     struct Import: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Import policies from CSV.")
+        static let configuration = CommandConfiguration(abstract: tr("Import policies from CSV.", "从 CSV 文件导入保单。"))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "CSV file: UTF-8 (with or without BOM) or GBK.") var file: String
-        @Flag(help: "Check the file and report, without writing.") var dryRun = false
+        @Argument(help: .tr("CSV file: UTF-8 (with or without BOM) or GBK.", "CSV 文件：UTF-8（有无 BOM 均可）或 GBK 编码。")) var file: String
+        @Flag(help: .tr("Check the file and report, without writing.", "试运行：只检查文件并报告，不写入。")) var dryRun = false
 
         func run() throws {
             let connection = try global.connect()
@@ -264,11 +278,11 @@ struct InsuranceCommand: ParsableCommand {
 
 struct DueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "due", abstract: "What falls due soon: contracts ending, insurance ending, people ageing out.")
+        commandName: "due", abstract: tr("What falls due soon: contracts ending, insurance ending, people ageing out.", "即将到期的事项：合同到期、保险到期、人员超龄。"))
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Only posts in this region and below.") var region: String?
-    @Option(help: "Days ahead to look (default 30).") var within: Int = 30
-    @Flag(help: "Show full resident IDs.") var reveal = false
+    @Option(help: .tr("Only posts in this region and below.", "只看该区划及其下级的岗位。")) var region: String?
+    @Option(help: .tr("Days ahead to look (default 30).", "向后查看的天数（默认 30）。")) var within: Int = 30
+    @Flag(help: .tr("Show full resident IDs.", "显示完整的身份证号。")) var reveal = false
 
     func run() throws {
         let within = try Parse.number(self.within, "--within", 0...3660)

@@ -5,7 +5,7 @@ import WelfarePosts
 /// `operator add | list | remove`: who may log in, with which role, for which region (SPEC §11).
 struct OperatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "operator", abstract: "Operators: logins with a role and a region (system administrators only).",
+        commandName: "operator", abstract: tr("Operators: logins with a role and a region (system administrators only).", "操作员：带角色和管辖区域的登录名（仅限系统管理员）。"),
         subcommands: [Add.self, List.self, Remove.self])
 
     static let columns = [
@@ -20,12 +20,12 @@ struct OperatorCommand: ParsableCommand {
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add an operator or change their role and region (creates the login role if missing; the DBA sets its password).",
-            discussion: "Roles: township-admin 乡镇管理员, county-admin 县级管理员, finance 财务人员, auditor 审计人员, system-admin 系统管理员.")
+            abstract: tr("Add an operator or change their role and region (creates the login role if missing; the DBA sets its password).", "添加操作员或修改其角色和区域（登录名不存在时会创建；密码由数据库管理员设置）。"),
+            discussion: tr("Roles: township-admin 乡镇管理员, county-admin 县级管理员, finance 财务人员, auditor 审计人员, system-admin 系统管理员.", "角色：township-admin 乡镇管理员、county-admin 县级管理员、finance 财务人员、auditor 审计人员、system-admin 系统管理员。"))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "PostgreSQL login role name.") var login: String
-        @Option(help: "township-admin, county-admin, finance, auditor or system-admin (or the Chinese label).") var role: String
-        @Option(help: "The region they work for: a township for a township-admin, a county for a county-admin.") var region: String
+        @Argument(help: .tr("PostgreSQL login role name.", "PostgreSQL 登录名。")) var login: String
+        @Option(help: .tr("township-admin, county-admin, finance, auditor or system-admin (or the Chinese label).", "角色：township-admin、county-admin、finance、auditor 或 system-admin（也可写中文名称）。")) var role: String
+        @Option(help: .tr("The region they work for: a township for a township-admin, a county for a county-admin.", "管辖区域：乡镇管理员为乡镇，县级管理员为县。")) var region: String
 
         func run() throws {
             let connection = try global.connect()
@@ -35,7 +35,7 @@ struct OperatorCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List operators.")
+        static let configuration = CommandConfiguration(abstract: tr("List operators.", "列出操作员。"))
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
@@ -46,9 +46,9 @@ struct OperatorCommand: ParsableCommand {
 
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove an operator: their record and role membership (the login role stays, with access to nothing).")
+            abstract: tr("Remove an operator: their record and role membership (the login role stays, with access to nothing).", "删除操作员：删除其记录和角色（登录名保留，但不再能访问任何数据）。"))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Login role name.") var login: String
+        @Argument(help: .tr("Login role name.", "登录名。")) var login: String
 
         func run() throws {
             let connection = try global.connect()

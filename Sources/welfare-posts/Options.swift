@@ -5,14 +5,14 @@ import WelfarePosts
 
 /// Options every command takes: where the database is, and how to print.
 struct GlobalOptions: ParsableArguments {
-    @Option(help: "PostgreSQL URL or connection string (else DATABASE_URL, else libpq's PG* variables).")
+    @Option(help: .tr("PostgreSQL URL or connection string (else DATABASE_URL, else libpq's PG* variables).", "PostgreSQL 连接 URL 或连接串（否则用 DATABASE_URL，再否则用 libpq 的 PG* 环境变量）。"))
     var database: String?
 
-    @Option(help: "Output format: table, csv or json (default: table on a terminal, csv otherwise).")
+    @Option(help: .tr("Output format: table, csv or json (default: table on a terminal, csv otherwise).", "输出格式：table、csv 或 json（默认：终端上为 table，否则为 csv）。"))
     var format: OutputFormat?
 
-    @Option(help: "Language of labels and messages: en or zh.")
-    var lang: Lang = .en
+    @Option(help: .tr("Language of labels and messages: en or zh.", "标签和提示的语言：en 或 zh（默认随 LANG/LC_ALL：zh_CN 等为中文）。"))
+    var lang: Lang = Language.current
 
     var output: Output {
         Output(format: format ?? (isatty(STDOUT_FILENO) == 1 ? .table : .csv), lang: lang)

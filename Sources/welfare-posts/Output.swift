@@ -92,6 +92,12 @@ struct Output {
         }
     }
 
+    /// A yes/no value: `true`/`false` for CSV and JSON (what programs read), words in a table.
+    func flag(_ value: Bool) -> String {
+        guard format == .table else { return value ? "true" : "false" }
+        return lang == .zh ? (value ? "是" : "否") : (value ? "yes" : "no")
+    }
+
     /// A plain sentence (progress, summaries). Suppressed under JSON so output stays parseable.
     func say(_ text: Text) {
         if format != .json { print(text(lang)) }

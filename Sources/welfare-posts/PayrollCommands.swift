@@ -4,12 +4,12 @@ import Postgres
 import WelfarePosts
 
 struct Assess: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Record a person's assessment for a month (pass or fail, absent days).")
+    static let configuration = CommandConfiguration(abstract: tr("Record a person's assessment for a month (pass or fail, absent days).", "登记人员某月的考核结果（合格或不合格，缺勤天数）。"))
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Resident ID.") var person: String
-    @Option(help: "Month assessed (YYYY-MM).") var month: String
-    @Option(help: "pass or fail (合格/不合格).") var result: String
-    @Option(help: "Days absent in the month (default 0).") var absentDays: Int = 0
+    @Option(help: .tr("Resident ID.", "身份证号。")) var person: String
+    @Option(help: .tr("Month assessed (YYYY-MM).", "考核月份（YYYY-MM）。")) var month: String
+    @Option(help: .tr("pass or fail (合格/不合格).", "考核结果：pass 合格 或 fail 不合格。")) var result: String
+    @Option(help: .tr("Days absent in the month (default 0).", "当月缺勤天数（默认 0）。")) var absentDays: Int = 0
 
     func run() throws {
         let id = try Persons.parseID(person)
@@ -28,13 +28,13 @@ struct Assess: ParsableCommand {
 }
 
 struct AssessmentCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "assessment", abstract: "Assessments in bulk.", subcommands: [Import.self])
+    static let configuration = CommandConfiguration(commandName: "assessment", abstract: tr("Assessments in bulk.", "批量导入考核结果。"), subcommands: [Import.self])
 
     struct Import: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Import assessments (id_number 身份证号, month 考核月份, result 考核结果, absent_days 缺勤天数†).")
+        static let configuration = CommandConfiguration(abstract: tr("Import assessments (id_number 身份证号, month 考核月份, result 考核结果, absent_days 缺勤天数†).", "导入考核结果（列：身份证号、考核月份、考核结果、缺勤天数†）。"))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "CSV file.") var file: String
-        @Flag(help: "Check the file and report, without writing.") var dryRun = false
+        @Argument(help: .tr("CSV file.", "CSV 文件。")) var file: String
+        @Flag(help: .tr("Check the file and report, without writing.", "试运行：只检查文件并报告，不写入。")) var dryRun = false
 
         func run() throws {
             let connection = try global.connect()
@@ -45,14 +45,14 @@ struct AssessmentCommand: ParsableCommand {
 
 struct PayrollCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "payroll", abstract: "Monthly payroll: run, approve, export, summarise, reconcile.",
+        commandName: "payroll", abstract: tr("Monthly payroll: run, approve, export, summarise, reconcile.", "按月发放：生成、审核、导出、汇总、对账。"),
         subcommands: [Run.self, Approve.self, Export.self, Summary.self, Reconcile.self])
 
     struct Run: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write the draft lines of a month (and adjustments of approved earlier months).")
+        static let configuration = CommandConfiguration(abstract: tr("Write the draft lines of a month (and adjustments of approved earlier months).", "生成某月的工资表草稿（以及以前已审核月份的补扣发）。"))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Month (YYYY-MM).") var month: String
-        @Option(help: "Region whose counties to run (default: every county).") var region: String?
+        @Argument(help: .tr("Month (YYYY-MM).", "月份（YYYY-MM）。")) var month: String
+        @Option(help: .tr("Region whose counties to run (default: every county).", "为该区划下的各县生成（默认：所有县）。")) var region: String?
 
         func run() throws {
             let month = try Parse.month(self.month, "month")
@@ -71,10 +71,10 @@ struct PayrollCommand: ParsableCommand {
     }
 
     struct Approve: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Approve (lock for good) the drafts of a month in a region.")
+        static let configuration = CommandConfiguration(abstract: tr("Approve (lock for good) the drafts of a month in a region.", "审核某区划某月的工资表草稿（审核后永久锁定）。"))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Month (YYYY-MM).") var month: String
-        @Option(help: "County, or a region whose counties to approve.") var region: String
+        @Argument(help: .tr("Month (YYYY-MM).", "月份（YYYY-MM）。")) var month: String
+        @Option(help: .tr("County, or a region whose counties to approve.", "县，或要审核其下各县的区划。")) var region: String
 
         func run() throws {
             let month = try Parse.month(self.month, "month")
@@ -89,12 +89,12 @@ struct PayrollCommand: ParsableCommand {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Export a month's lines for finance: CSV, UTF-8 with BOM, IDs and accounts in full (Chinese headers with --lang zh).")
+            abstract: tr("Export a month's lines for finance: CSV, UTF-8 with BOM, IDs and accounts in full (Chinese headers with --lang zh).", "为财务导出某月发放明细：CSV，UTF-8 带 BOM，身份证号和账号完整（--lang zh 时为中文表头）。"))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Month (YYYY-MM).") var month: String
-        @Option(help: "Region (default: every county).") var region: String?
-        @Option(help: "Write to this file instead of standard output.") var output: String?
-        @Flag(help: "Also export counties whose payroll is still a draft (a preview).") var draft = false
+        @Argument(help: .tr("Month (YYYY-MM).", "月份（YYYY-MM）。")) var month: String
+        @Option(help: .tr("Region (default: every county).", "区划（默认：所有县）。")) var region: String?
+        @Option(help: .tr("Write to this file instead of standard output.", "写入该文件，而不是标准输出。")) var output: String?
+        @Flag(help: .tr("Also export counties whose payroll is still a draft (a preview).", "同时导出工资表仍为草稿的县（仅供预览）。")) var draft = false
 
         func run() throws {
             let month = try Parse.month(self.month, "month")
@@ -115,16 +115,17 @@ struct PayrollCommand: ParsableCommand {
             }
             if let file, let output {
                 try file.commit()
-                FileHandle.standardError.write(Data("\(lines) lines written to \(output)\n".utf8))
+                let written = Text(en: "\(lines) lines written to \(output)", zh: "已写入 \(lines) 行：\(output)")
+                FileHandle.standardError.write(Data((written(global.lang) + "\n").utf8))
             }
         }
     }
 
     struct Summary: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Totals of a month: overall and per county, township, funding channel and post type.")
+        static let configuration = CommandConfiguration(abstract: tr("Totals of a month: overall and per county, township, funding channel and post type.", "某月合计：总计，以及按县、乡镇、资金渠道和岗位类型的小计。"))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Month (YYYY-MM).") var month: String
-        @Option(help: "Region (default: every county).") var region: String?
+        @Argument(help: .tr("Month (YYYY-MM).", "月份（YYYY-MM）。")) var month: String
+        @Option(help: .tr("Region (default: every county).", "区划（默认：所有县）。")) var region: String?
 
         func run() throws {
             let month = try Parse.month(self.month, "month")
@@ -152,11 +153,11 @@ struct PayrollCommand: ParsableCommand {
 
     struct Reconcile: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Record what the bank paid for a month (id_number, post_id†, bank_account, amount, paid_on).")
+            abstract: tr("Record what the bank paid for a month (id_number, post_id†, bank_account, amount, paid_on).", "登记银行某月实际发放结果（列：身份证号、岗位编号†、银行账号、金额、发放日期）。"))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Month the payments are for (YYYY-MM).") var month: String
-        @Argument(help: "The bank's results as CSV.") var file: String
-        @Flag(help: "Check the file and report, without writing.") var dryRun = false
+        @Argument(help: .tr("Month the payments are for (YYYY-MM).", "发放所属月份（YYYY-MM）。")) var month: String
+        @Argument(help: .tr("The bank's results as CSV.", "银行返回的结果文件（CSV）。")) var file: String
+        @Flag(help: .tr("Check the file and report, without writing.", "试运行：只检查文件并报告，不写入。")) var dryRun = false
 
         func run() throws {
             let month = try Parse.month(self.month, "month")
@@ -167,14 +168,14 @@ struct PayrollCommand: ParsableCommand {
 }
 
 struct DisbursementCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "disbursement", abstract: "Payments made in the past.", subcommands: [Import.self])
+    static let configuration = CommandConfiguration(commandName: "disbursement", abstract: tr("Payments made in the past.", "历史发放记录。"), subcommands: [Import.self])
 
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Record past payments of any month (id_number, month, post_id†, bank_account, amount, paid_on).")
+            abstract: tr("Record past payments of any month (id_number, month, post_id†, bank_account, amount, paid_on).", "登记任意月份的历史发放（列：身份证号、发放月份、岗位编号†、银行账号、金额、发放日期）。"))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "CSV file.") var file: String
-        @Flag(help: "Check the file and report, without writing.") var dryRun = false
+        @Argument(help: .tr("CSV file.", "CSV 文件。")) var file: String
+        @Flag(help: .tr("Check the file and report, without writing.", "试运行：只检查文件并报告，不写入。")) var dryRun = false
 
         func run() throws {
             let connection = try global.connect()

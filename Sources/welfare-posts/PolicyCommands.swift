@@ -4,17 +4,17 @@ import WelfarePosts
 
 struct PolicyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "policy", abstract: "Effective-dated policy: pay standards, eligibility, quotas.",
+        commandName: "policy", abstract: tr("Effective-dated policy: pay standards, eligibility, quotas.", "按生效日期管理的政策：补贴标准、安置条件、岗位总量。"),
         subcommands: [Pay.self, Eligibility.self, Quota.self, Show.self])
 
     struct Pay: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set the monthly pay standard of a post type (county level or above).")
+        static let configuration = CommandConfiguration(abstract: tr("Set the monthly pay standard of a post type (county level or above).", "设定某类岗位的月补贴标准（县级及以上）。"))
         @OptionGroup var global: GlobalOptions
-        @Option(help: "County, city or province code.") var region: String
-        @Option(help: "Post type code or Chinese label.") var type: String
-        @Option(help: "Monthly post subsidy in yuan.") var monthly: String
-        @Option(help: "Monthly social-insurance subsidy in yuan (default 0).") var socialInsurance: String = "0"
-        @Option(help: "First month in force (YYYY-MM).") var from: String
+        @Option(help: .tr("County, city or province code.", "县、市或省的区划代码。")) var region: String
+        @Option(help: .tr("Post type code or Chinese label.", "岗位类型（代码或中文名称）。")) var type: String
+        @Option(help: .tr("Monthly post subsidy in yuan.", "每月岗位补贴（元）。")) var monthly: String
+        @Option(help: .tr("Monthly social-insurance subsidy in yuan (default 0).", "每月社保补贴（元，默认 0）。")) var socialInsurance: String = "0"
+        @Option(help: .tr("First month in force (YYYY-MM).", "生效的第一个月（YYYY-MM）。")) var from: String
 
         func run() throws {
             let month = try Parse.month(from, "--from")
@@ -34,14 +34,14 @@ struct PolicyCommand: ParsableCommand {
     }
 
     struct Eligibility: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set ages, household cap and eligible categories (county level or above).")
+        static let configuration = CommandConfiguration(abstract: tr("Set ages, household cap and eligible categories (county level or above).", "设定年龄范围、每户上限和可安置的人员类别（县级及以上）。"))
         @OptionGroup var global: GlobalOptions
-        @Option(help: "County, city or province code.") var region: String
-        @Option(help: "First day in force (YYYY-MM-DD).") var from: String
-        @Option(help: "Minimum age (default 16).") var minAge: Int?
-        @Option(help: "Maximum age (default 65).") var maxAge: Int?
-        @Option(help: "Most members of one household in post at once (default 1).") var householdCap: Int?
-        @Option(help: "Eligible categories, comma-separated codes or labels.") var categories: String?
+        @Option(help: .tr("County, city or province code.", "县、市或省的区划代码。")) var region: String
+        @Option(help: .tr("First day in force (YYYY-MM-DD).", "生效日期（YYYY-MM-DD）。")) var from: String
+        @Option(help: .tr("Minimum age (default 16).", "最低年龄（默认 16）。")) var minAge: Int?
+        @Option(help: .tr("Maximum age (default 65).", "最高年龄（默认 65）。")) var maxAge: Int?
+        @Option(help: .tr("Most members of one household in post at once (default 1).", "同一户同时在岗的最多人数（默认 1）。")) var householdCap: Int?
+        @Option(help: .tr("Eligible categories, comma-separated codes or labels.", "可安置的人员类别，用逗号分隔，代码或中文名称均可。")) var categories: String?
 
         func run() throws {
             let day = try Parse.day(from, "--from")
@@ -64,11 +64,11 @@ struct PolicyCommand: ParsableCommand {
     }
 
     struct Quota: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set the most posts a county may have approved and open in a year.")
+        static let configuration = CommandConfiguration(abstract: tr("Set the most posts a county may have approved and open in a year.", "设定某县某年度在册岗位的最多数量。"))
         @OptionGroup var global: GlobalOptions
-        @Option(help: "County code.") var region: String
-        @Option(help: "Year.") var year: Int
-        @Option(help: "Number of posts.") var posts: Int
+        @Option(help: .tr("County code.", "县的区划代码。")) var region: String
+        @Option(help: .tr("Year.", "年度。")) var year: Int
+        @Option(help: .tr("Number of posts.", "岗位数。")) var posts: Int
 
         func run() throws {
             let year = try Parse.number(self.year, "--year", 2000...2100)
@@ -84,10 +84,10 @@ struct PolicyCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the policy in force for a region on a day.")
+        static let configuration = CommandConfiguration(abstract: tr("Show the policy in force for a region on a day.", "查看某区划某日执行的政策。"))
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Region code.") var region: String
-        @Option(help: "Day (YYYY-MM-DD, default today in China).") var on: String?
+        @Option(help: .tr("Region code.", "区划代码。")) var region: String
+        @Option(help: .tr("Day (YYYY-MM-DD, default today in China).", "日期（YYYY-MM-DD，默认北京时间今天）。")) var on: String?
 
         func run() throws {
             let day = try on.map { try Parse.day($0, "--on") } ?? .today()
@@ -97,16 +97,22 @@ struct PolicyCommand: ParsableCommand {
             let lang = global.lang
             let output = global.output
             let categories = policy.categories.map { vocabulary.label(.personCategory, $0, lang) }.joined(separator: ",")
+            // Codes in English (what scripts read), words under --lang zh.
+            let zh = lang == .zh
+            let eligibility = zh ? "安置条件" : "eligibility"
             var rows: [[String?]] = [
-                ["eligibility", "min_age", String(policy.minAge), nil, nil],
-                ["eligibility", "max_age", String(policy.maxAge), nil, nil],
-                ["eligibility", "household_cap", String(policy.householdCap), nil, nil],
-                ["eligibility", "categories", categories, nil, nil],
-                ["quota", String(policy.day.year), policy.quota.map(String.init) ?? (lang == .zh ? "未设上限" : "no cap"), nil, nil],
+                [eligibility, zh ? "最低年龄" : "min_age", String(policy.minAge), nil, nil],
+                [eligibility, zh ? "最高年龄" : "max_age", String(policy.maxAge), nil, nil],
+                [eligibility, zh ? "每户上限" : "household_cap", String(policy.householdCap), nil, nil],
+                [eligibility, zh ? "人员类别" : "categories", categories, nil, nil],
+                [zh ? "岗位总量" : "quota", zh ? "\(policy.day.year)年度" : String(policy.day.year),
+                 policy.quota.map(String.init) ?? (zh ? "未设上限" : "no cap"), nil, nil],
             ]
             for pay in policy.pay {
-                let value = "\(yuan(pay["monthly_fen"]) ?? "") + \(yuan(pay["social_insurance_fen"]) ?? "")"
-                rows.append(["pay", pay["post_type"].map { vocabulary.label(.postType, $0, lang) }, value, pay["set_by"], pay["effective_from"]])
+                let monthly = yuan(pay["monthly_fen"]) ?? "", social = yuan(pay["social_insurance_fen"]) ?? ""
+                let value = zh ? "岗位补贴 \(monthly) + 社保补贴 \(social)" : "\(monthly) + \(social)"
+                rows.append([zh ? "补贴标准" : "pay", pay["post_type"].map { vocabulary.label(.postType, $0, lang) }, value,
+                             pay["set_by"], pay["effective_from"]])
             }
             output.list([Column("kind", "kind", "类别"), Column("item", "item", "项目"), Column("value", "value", "值"),
                           Column("set_by", "set by", "设定区划"), Column("from", "from", "起始日期")], rows)

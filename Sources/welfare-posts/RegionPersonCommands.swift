@@ -3,7 +3,7 @@ import Postgres
 import WelfarePosts
 
 /// What an import did: counts as an entity, so `--format json` gives an object.
-func printImport(_ outcome: ImportOutcome, _ output: Output) {
+func printImport(_ outcome: ImportOutcome, _ output: Output, extra: [(Column, String?)] = []) {
     if outcome.dryRun {
         output.say(Text(en: "dry run: the file is valid; nothing was written", zh: "试运行：文件无误，未写入任何数据"))
     }
@@ -12,31 +12,52 @@ func printImport(_ outcome: ImportOutcome, _ output: Output) {
         (Column("inserted", outcome.dryRun ? "would insert" : "inserted", outcome.dryRun ? "将新增" : "新增"), String(outcome.inserted)),
         (Column("updated", outcome.dryRun ? "would update" : "updated", outcome.dryRun ? "将更新" : "更新"), String(outcome.updated)),
         (Column("unchanged", "unchanged", "未变"), String(outcome.unchanged)),
-        (Column("dry_run", "dry run", "试运行"), outcome.dryRun ? "true" : "false"),
-    ])
+        (Column("dry_run", "dry run", "试运行"), output.flag(outcome.dryRun)),
+    ] + extra)
 }
 
 struct RegionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "region", abstract: "The statistical division tree.", subcommands: [Import.self, List.self])
+        commandName: "region", abstract: tr("The statistical division tree.", "统计用区划。"), subcommands: [Import.self, List.self])
 
     struct Import: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Import regions from CSV (code 区划代码, name 名称).")
+        static let configuration = CommandConfiguration(
+            abstract: tr("Import regions from CSV (code 区划代码, name 名称).", "从 CSV 文件导入区划（列：区划代码、名称）。"),
+            discussion: tr("""
+                A county's own file (its county, townships and villages, without the province and city rows) \
+                imports as it is: regions above the file's that are not known yet are recorded by code, without \
+                a name, until a later file names them. Re-importing renames; nothing is deleted.
+                """, """
+                县里自己的区划文件（县、乡镇、村，不含省、市）可以直接导入：文件中区划的上级区划如尚未登记，\
+                只按代码登记（暂无名称），以后的文件可以补上名称。重复导入会更新名称，不会删除任何区划。
+                """))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "CSV file: UTF-8 (with or without BOM) or GBK.") var file: String
-        @Flag(help: "Check the file and report, without writing.") var dryRun = false
+        @Argument(help: .tr("CSV file: UTF-8 (with or without BOM) or GBK.", "CSV 文件：UTF-8（有无 BOM 均可）或 GBK 编码。")) var file: String
+        @Flag(help: .tr("Check the file and report, without writing.", "试运行：只检查文件并报告，不写入。")) var dryRun = false
 
         func run() throws {
             let connection = try global.connect()
-            let outcome = try RegionImport.run(connection, file: try Parse.file(file), dryRun: dryRun)
-            printImport(outcome, global.output)
+            let result = try RegionImport.importing(connection, file: try Parse.file(file), dryRun: dryRun)
+            let codes = result.recordedByCode
+            if !codes.isEmpty {
+                let list = codes.joined(separator: ", ")
+                global.output.say(dryRun
+                    ? Text(en: "regions above the file's that are not known would be recorded by code, without a name, until a later file names them: \(list)",
+                           zh: "文件中区划的上级区划尚未登记，将只按代码登记（暂无名称，以后的文件可补上名称）：\(list)")
+                    : Text(en: "regions above the file's that were not known are recorded by code, without a name, until a later file names them: \(list)",
+                           zh: "文件中区划的上级区划原未登记，已只按代码登记（暂无名称，以后的文件可补上名称）：\(list)"))
+            }
+            printImport(result.outcome, global.output, extra: [
+                (Column("recorded_by_code", dryRun ? "would record by code" : "recorded by code", dryRun ? "将按代码登记" : "按代码登记"),
+                 String(codes.count)),
+            ])
         }
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List regions, all or under one code.")
+        static let configuration = CommandConfiguration(abstract: tr("List regions, all or under one code.", "列出全部区划，或某区划及其下级。"))
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Only this region and those under it.") var under: String?
+        @Option(help: .tr("Only this region and those under it.", "只看该区划及其下级。")) var under: String?
 
         func run() throws {
             let connection = try global.connect()
@@ -55,13 +76,13 @@ struct RegionCommand: ParsableCommand {
 
 struct PersonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "person", abstract: "Persons who may be placed in posts.", subcommands: [Import.self, Show.self, Status.self])
+        commandName: "person", abstract: tr("Persons who may be placed in posts.", "可安置上岗的人员。"), subcommands: [Import.self, Show.self, List.self, Status.self])
 
     struct Import: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Import or update persons from CSV (upsert by resident ID).")
+        static let configuration = CommandConfiguration(abstract: tr("Import or update persons from CSV (upsert by resident ID).", "从 CSV 文件导入或更新人员（按身份证号新增或更新）。"))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "CSV file: UTF-8 (with or without BOM) or GBK; English or Chinese headers.") var file: String
-        @Flag(help: "Check the file and report, without writing.") var dryRun = false
+        @Argument(help: .tr("CSV file: UTF-8 (with or without BOM) or GBK; English or Chinese headers.", "CSV 文件：UTF-8（有无 BOM 均可）或 GBK 编码；表头可用中文或英文。")) var file: String
+        @Flag(help: .tr("Check the file and report, without writing.", "试运行：只检查文件并报告，不写入。")) var dryRun = false
 
         func run() throws {
             let connection = try global.connect()
@@ -71,10 +92,10 @@ struct PersonCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a person, their household and their statuses.")
+        static let configuration = CommandConfiguration(abstract: tr("Show a person, their household and their statuses.", "查看人员信息、同户成员和人员状态。"))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Resident ID (身份证号).") var id: String
-        @Flag(help: "Show the full resident ID and bank account.") var reveal = false
+        @Argument(help: .tr("Resident ID (身份证号).", "身份证号。")) var id: String
+        @Flag(help: .tr("Show the full resident ID and bank account.", "显示完整的身份证号和银行账号。")) var reveal = false
 
         func run() throws {
             let connection = try global.connect()
@@ -122,14 +143,55 @@ struct PersonCommand: ParsableCommand {
         }
     }
 
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: tr("Find persons without their resident ID: by name, village, household, in post.", "不用身份证号查找人员：按姓名、村、户、是否在岗。"),
+            discussion: tr("""
+                Filters combine; without any, every person of your region is listed. Resident IDs are masked \
+                unless --reveal is given by a role allowed to see them (township and county admins, auditors).
+                """, """
+                各筛选条件可以组合；不加条件时列出您管辖区域内的全部人员。身份证号默认隐去中间部分，\
+                有权查看的角色（乡镇管理员、县级管理员、审计人员）可加 --reveal 显示完整号码。
+                """))
+        @OptionGroup var global: GlobalOptions
+        @Option(help: .tr("A part of the name (姓名), e.g. 秀英.", "姓名的一部分，例如“秀英”。")) var name: String?
+        @Option(help: .tr("A village code, or a township or county code for all its villages.", "村代码；也可写乡镇或县的代码，查其下所有村。")) var village: String?
+        @Option(help: .tr("A household ID (户编号).", "户编号。")) var household: String?
+        @Flag(help: .tr("Only persons in post on the day: placement open, a contract covering the day, alive.", "只看当日在岗的人员：聘用未终止、当日有合同、未死亡。")) var inPost = false
+        @Option(help: .tr("The day (YYYY-MM-DD, default today in China).", "日期（YYYY-MM-DD，默认北京时间今天）。")) var on: String?
+        @Flag(help: .tr("Show full resident IDs.", "显示完整的身份证号。")) var reveal = false
+
+        func run() throws {
+            let day = try on.map { try Parse.day($0, "--on") } ?? .today()
+            let connection = try global.connect()
+            try checkReveal(reveal, connection)
+            let vocabulary = try Vocabulary.load(connection)
+            let lang = global.lang, output = global.output
+            let rows = try Persons.list(connection, name: name, village: village, household: household, inPostOnly: inPost, on: day)
+            output.list(
+                [Column("id_number", "resident ID", "身份证号"), Column("name", "name", "姓名"), Column("birth_date", "born", "出生日期"),
+                 Column("household_id", "household", "户编号"), Column("village_code", "village code", "村代码"),
+                 Column("village", "village", "村"), Column("township", "township", "乡镇"),
+                 Column("category", "category", "人员类别"), Column("labour_capacity", "labour capacity", "劳动能力"),
+                 Column("post_id", "post", "岗位编号"), Column("in_post", "in post", "在岗")],
+                rows.map { row in
+                    [masked(row["id_number"], reveal: reveal), row["name"], row["birth_date"], row["household_id"],
+                     row["village_code"], row["village"], row["township"],
+                     row["category"].map { vocabulary.label(.personCategory, $0, lang) },
+                     row["labour_capacity"].map { vocabulary.label(.labourCapacity, $0, lang) },
+                     row["post_id"], output.flag(row["in_post"] == "t")]
+                })
+        }
+    }
+
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Record a status period (deceased, village-cadre, public-employee, employed, pensioner).")
+            abstract: tr("Record a status period (deceased, village-cadre, public-employee, employed, pensioner).", "登记人员状态及其期间（死亡、村干部、财政供养人员、已稳定就业、领取职工养老金）。"))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Resident ID (身份证号).") var id: String
-        @Option(help: "Status code or Chinese label.") var set: String
-        @Option(help: "First day the status holds (YYYY-MM-DD).") var from: String
-        @Option(help: "Last day it holds, if it has ended.") var to: String?
+        @Argument(help: .tr("Resident ID (身份证号).", "身份证号。")) var id: String
+        @Option(help: .tr("Status code or Chinese label.", "状态（代码或中文名称）。")) var set: String
+        @Option(help: .tr("First day the status holds (YYYY-MM-DD).", "状态开始日期（YYYY-MM-DD）。")) var from: String
+        @Option(help: .tr("Last day it holds, if it has ended.", "状态结束日期（如已结束）。")) var to: String?
 
         func run() throws {
             let connection = try global.connect()

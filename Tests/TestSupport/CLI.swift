@@ -2,14 +2,22 @@ import Foundation
 import Postgres
 import WelfarePosts
 
-/// Runs the built `welfare-posts` binary as a user would, against a test database.
-public func welfarePosts(_ arguments: [String], on database: TestDatabase, stdin: String? = nil,
-                         timeout: Double? = nil) throws -> ProcessResult {
+/// Runs the built `welfare-posts` binary as a user would, against a test database. The locale
+/// is English (`LANG=C.UTF-8`, no `LC_ALL` or `LC_MESSAGES`) whatever the machine's, so output
+/// is the same everywhere; `environment` adds or overrides variables (a Chinese `LANG`).
+public func welfarePosts(_ arguments: [String], on database: TestDatabase?, stdin: String? = nil,
+                         environment extra: [String: String] = [:], timeout: Double? = nil) throws -> ProcessResult {
     var environment = ProcessInfo.processInfo.environment
-    environment["DATABASE_URL"] = database.conninfo
-    return try runProcess(productsFolder.appendingPathComponent("welfare-posts").path, arguments,
-                          environment: environment, stdin: stdin, timeout: timeout)
+    environment["DATABASE_URL"] = database?.conninfo
+    environment["LANG"] = "C.UTF-8"
+    environment["LC_ALL"] = nil
+    environment["LC_MESSAGES"] = nil
+    environment.merge(extra) { $1 }
+    return try runProcess(welfarePostsBinary, arguments, environment: environment, stdin: stdin, timeout: timeout)
 }
+
+/// The built `welfare-posts` binary.
+public var welfarePostsBinary: String { productsFolder.appendingPathComponent("welfare-posts").path }
 
 /// The folder the test runner was built into, which also holds the `welfare-posts` binary.
 public let productsFolder: URL = {

@@ -1,11 +1,25 @@
 import Postgres
 
-/// `region import`: statistical division codes and names; a region's parent must be known, in
-/// the database or earlier in the same file. Re-importing renames, never deletes.
+/// `region import`: statistical division codes and names. Re-importing renames, never deletes.
+///
+/// A county's own file (its county, townships and villages, without the province and city
+/// rows) imports as it is (SPEC §3): every ancestor that neither the file nor the database
+/// holds is recorded by its code alone, with no name, until a later file names it.
 public enum RegionImport {
     public static let columns = [ImportColumn("code", "区划代码"), ImportColumn("name", "名称", kind: .name)]
 
+    /// What an import did, and the ancestors it recorded (or would record) by code alone.
+    public struct Result: Sendable {
+        public let outcome: ImportOutcome
+        /// Codes of the regions above the file's that were not known, in code order.
+        public let recordedByCode: [String]
+    }
+
     public static func run(_ connection: Connection, file: CSVFile, dryRun: Bool) throws -> ImportOutcome {
+        try importing(connection, file: file, dryRun: dryRun).outcome
+    }
+
+    public static func importing(_ connection: Connection, file: CSVFile, dryRun: Bool) throws -> Result {
         try Database.mapped {
             try connection.transaction {
                 var staging = try Staging(file: file, columns: columns, connection: connection, table: "region_stage",
@@ -25,30 +39,31 @@ public enum RegionImport {
                     SELECT line, 'code' AS key, first FROM (
                       SELECT line, min(line) OVER (PARTITION BY code) AS first FROM region_stage) d WHERE line > first
                     """) { Text(en: "this code is already on line \($0["first"] ?? "?")", zh: "该代码已在第 \($0["first"] ?? "?") 行出现") }
-                try staging.check(connection, """
-                    SELECT s.line, 'code' AS key, p.parent FROM region_stage s
-                    CROSS JOIN LATERAL (SELECT CASE region_level(s.code) WHEN 1 THEN NULL WHEN 2 THEN rpad(left(s.code, 2), 12, '0')
-                      WHEN 3 THEN rpad(left(s.code, 4), 12, '0') WHEN 4 THEN rpad(left(s.code, 6), 12, '0')
-                      ELSE rpad(left(s.code, 9), 12, '0') END AS parent) p
-                    WHERE p.parent IS NOT NULL
-                      AND NOT EXISTS (SELECT 1 FROM region r WHERE r.code = p.parent)
-                      AND NOT EXISTS (SELECT 1 FROM region_stage o WHERE o.code = p.parent)
-                    """) { Text(en: "its parent region \($0["parent"] ?? "") is not known: list the parent in the file too",
-                                zh: "其上级区划 \($0["parent"] ?? "") 未登记：请在文件中一并列出上级区划") }
                 try staging.requireNoProblems()
+                // A region recorded by code has no name: naming it is an update.
                 let counts = try connection.query("""
                     SELECT count(*) FILTER (WHERE r.code IS NULL) AS inserted,
-                           count(*) FILTER (WHERE r.code IS NOT NULL AND r.name <> s.name) AS updated
+                           count(*) FILTER (WHERE r.code IS NOT NULL AND r.name IS DISTINCT FROM s.name) AS updated
                     FROM region_stage s LEFT JOIN region r ON r.code = s.code
                     """)
+                let ancestors = try connection.query("""
+                    SELECT DISTINCT l.ancestor FROM region_stage s CROSS JOIN LATERAL region_lineage(s.code) l
+                    WHERE l.ancestor <> s.code
+                      AND NOT EXISTS (SELECT 1 FROM region r WHERE r.code = l.ancestor)
+                      AND NOT EXISTS (SELECT 1 FROM region_stage o WHERE o.code = l.ancestor)
+                    ORDER BY 1
+                    """).compactMap { $0["ancestor"] }
                 if !dryRun {
                     try connection.command("""
-                        INSERT INTO region AS r (code, name) SELECT code, name FROM region_stage ORDER BY code
-                        ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name WHERE r.name <> EXCLUDED.name
-                        """)
+                        INSERT INTO region AS r (code, name)
+                        SELECT code, name FROM (SELECT unnest($1::text[]) AS code, NULL::text AS name
+                                                UNION ALL SELECT code, name FROM region_stage) n ORDER BY code
+                        ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name WHERE r.name IS DISTINCT FROM EXCLUDED.name
+                        """, ["{" + ancestors.joined(separator: ",") + "}"])
                 }
-                return ImportOutcome(rows: staging.rowCount, inserted: try counts[0].decode("inserted"),
-                                     updated: try counts[0].decode("updated"), dryRun: dryRun)
+                let outcome = ImportOutcome(rows: staging.rowCount, inserted: try counts[0].decode("inserted"),
+                                            updated: try counts[0].decode("updated"), dryRun: dryRun)
+                return Result(outcome: outcome, recordedByCode: ancestors)
             }
         }
     }

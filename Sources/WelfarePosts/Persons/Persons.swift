@@ -33,6 +33,47 @@ public enum Persons {
         return row
     }
 
+    /// `person list` (SPEC §16): finds persons without their resident ID. Every filter is
+    /// optional and they combine: a part of the name (`--name`), a village or any region above
+    /// it (`--village`), a household ID (`--household`), and only those in post on the day
+    /// (`--in-post`). Each row carries the post of the placement open on the day (`--on`,
+    /// default today) and whether the person is in post then as SPEC §5 says: the placement
+    /// open, a contract covering the day, and no death recorded on or before it. Row-level
+    /// security keeps an operator to the persons of its region.
+    public static func list(_ connection: Connection, name: String?, village: String?, household: String?,
+                            inPostOnly: Bool, on day: Day) throws -> [Row] {
+        let name = name?.trimmingWhitespace(), household = household?.trimmingWhitespace()
+        let prefix = try Regions.prefix(connection, village)
+        if let scope = try Database.mapped({ try connection.query("SELECT operator_scope() AS s")[0]["s"] }),
+           !prefix.hasPrefix(scope), !scope.hasPrefix(prefix) {
+            throw Access.outsideRegion(Text(en: "region \(village ?? prefix)", zh: "区划 \(village ?? prefix) "))
+        }
+        return try Database.mapped {
+            try connection.query("""
+                SELECT p.id_number, p.name, resident_birth_date(p.id_number)::text AS birth_date, p.household_id,
+                       p.village_code, v.name AS village, t.name AS township, p.category, p.labour_capacity,
+                       h.post_id, coalesce(h.in_post, false) AS in_post
+                FROM person p
+                JOIN region v ON v.code = p.village_code
+                LEFT JOIN region t ON t.code = v.parent_code
+                LEFT JOIN LATERAL (
+                  SELECT pl.post_id,
+                         EXISTS (SELECT 1 FROM contract c WHERE c.placement_id = pl.id AND c.start_on <= $5::date AND c.end_on >= $5::date)
+                         AND NOT EXISTS (SELECT 1 FROM person_status s WHERE s.id_number = p.id_number AND s.status = 'deceased'
+                                         AND s.valid_from <= $5::date) AS in_post
+                  FROM placement pl
+                  WHERE pl.id_number = p.id_number AND pl.start_on <= $5::date AND (pl.exit_on IS NULL OR pl.exit_on >= $5::date)
+                  ORDER BY pl.start_on DESC LIMIT 1) h ON true
+                WHERE p.village_code LIKE $2 || '%'
+                  AND ($1::text IS NULL OR strpos(lower(p.name), lower($1)) > 0)
+                  AND ($3::text IS NULL OR p.household_id = $3)
+                  AND (NOT $4::boolean OR coalesce(h.in_post, false))
+                ORDER BY p.village_code, p.household_id, p.id_number
+                """, [name.flatMap { $0.isEmpty ? nil : $0 }, prefix, household.flatMap { $0.isEmpty ? nil : $0 },
+                      inPostOnly ? "true" : "false", day.iso])
+        }
+    }
+
     static func notRegistered(_ id: ResidentID) -> AppError {
         AppError.notFound(Text(en: "no person with resident ID \(id.masked) is registered: import them with `person import`",
                                zh: "未登记身份证号为 \(id.masked) 的人员：请先用 `person import` 导入"))
