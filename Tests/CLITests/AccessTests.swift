@@ -206,6 +206,86 @@ struct AccessTests {
         try scene.expectRefused(admin, ["person", "show", outsider.value], ["OUTSIDE_REGION"])
     }
 
+    /// The rows of every domain table each operator reads through psql are exactly those the
+    /// rule of 0007 (SPEC §11) names, written here independently with LIKE: persons and posts by
+    /// their region, child rows by their county and their parent (a placement by its post's
+    /// region or its person's). sql/0014 wrote the policies differently for speed (one for
+    /// county-level roles, one for townships, ranges instead of LIKE); this keeps them the same.
+    /// The scene holds a person of township B in a post of township A, a payroll of both
+    /// counties, assessments, statuses and payments.
+    @Test func everyOperatorReadsExactlyTheRowsOfItsRegion() throws {
+        let scene = try Scene()
+        let outsider = try scene.world.person(born: "1981-01-01", village: Fixtures.villageB1)
+        try scene.world.hire(scene.postA, outsider, "2026-01-01", "2026-12-31")
+        _ = try Payroll.run(scene.connection, month: Month(year: 2026, month: 1)!, region: nil)
+        try scene.connection.execute("""
+            INSERT INTO assessment (county_code, placement_id, month, result, absent_days)
+              SELECT county_code, id, '2026-01-01', 'pass', 0 FROM placement;
+            INSERT INTO person_status (county_code, id_number, status, valid_from) SELECT county_code, id_number, 'employed', '2026-05-01' FROM person;
+            INSERT INTO disbursement_file (sha256, source, rows) VALUES ('rls', 'bank-result', 0);
+            INSERT INTO disbursement (county_code, file_id, line, id_number, month, post_id, bank_account, amount_fen, paid_on)
+              SELECT l.county_code, (SELECT id FROM disbursement_file WHERE sha256 = 'rls'), row_number() OVER (), l.id_number, l.month,
+                     l.post_id, '6228480300000000001', l.total_fen, '2026-02-05'
+              FROM payroll_line l;
+            """)
+        // Each table: its rows' key, and the rule of 0007 over them for region prefix :p.
+        let person = "village_code LIKE :p || '%'", post = "region_code LIKE :p || '%'", county = "county_code LIKE left(:p, 6) || '%'"
+        let persons = "id_number IN (SELECT id_number FROM person WHERE \(person))", posts = "post_id IN (SELECT id FROM post WHERE \(post))"
+        let placements = "placement_id IN (SELECT id FROM placement WHERE \(county) AND (\(posts) OR \(persons)))"
+        let tables: [(table: String, key: String, rule: String)] = [
+            ("person", "id_number", person), ("post", "id", post), ("post_serial", "county_code", county),
+            ("person_status", "id::text", "\(county) AND \(persons)"), ("insurance_policy", "id::text", "\(county) AND \(persons)"),
+            ("placement", "id::text", "\(county) AND (\(posts) OR \(persons))"),
+            ("contract", "id::text", "\(county) AND \(placements)"), ("assessment", "id::text", "\(county) AND \(placements)"),
+            ("payroll_run", "county_code || month", county), ("payroll_line", "id::text", "\(county) AND \(posts)"),
+            ("disbursement", "id::text", "\(county) AND \(persons)"),
+        ]
+        /// Per table (of `only`, else all): its name, how many rows and their keys in order;
+        /// filtered by the rule or not.
+        func keys(ruled: Bool, only: [String]? = nil) -> String {
+            tables.filter { only?.contains($0.table) ?? true }.map { t in
+                "(SELECT '\(t.table):' || count(*) || ':' || coalesce(string_agg(\(t.key), ',' ORDER BY \(t.key)), '') FROM \(t.table)"
+                    + (ruled ? " WHERE " + t.rule.replacingOccurrences(of: ":p", with: "$1::text") : "") + ")"
+            }.joined(separator: " || ' ' || ")
+        }
+        /// What the owner says the region holds, of the tables given.
+        func expected(_ region: String, _ only: [String]) throws -> String {
+            let prefix = try scene.connection.query("SELECT region_prefix($1) AS p", [region])[0]["p"] ?? ""
+            return try scene.connection.query("SELECT " + keys(ruled: true, only: only) + " AS k", [prefix])[0]["k"] ?? ""
+        }
+        /// What a login reads of the tables it may read at all.
+        func seen(_ login: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> (readable: [String], rows: String) {
+            let names = tables.map { "'\($0.table)'" }.joined(separator: ",")
+            let readable = try scene.psql(login, "SELECT string_agg(t, ',') FROM unnest(ARRAY[\(names)]) t WHERE has_table_privilege(t, 'SELECT')")
+            let only = readable.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",").map(String.init)
+            guard !only.isEmpty else { return ([], "") }
+            let rows = try scene.psql(login, "SELECT " + keys(ruled: false, only: only))
+            #expect(rows.status == 0, "\(rows.stderr)", sourceLocation: sourceLocation)
+            return (only, rows.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let all = try scene.connection.query("SELECT " + keys(ruled: false) + " AS k")[0]["k"] ?? ""
+        #expect(!all.contains(":0:"), "a table of the scene is empty: \(all)")
+        for (role, region) in [("township-admin", Fixtures.townshipA), ("township-admin", Fixtures.townshipB),
+                               ("county-admin", Fixtures.county), ("finance", Fixtures.county), ("auditor", Scene.countyY),
+                               ("auditor", "320300000000"), ("finance", "320000000000")] {
+            let login = try scene.login(role, region)
+            let (readable, rows) = try seen(login)
+            #expect(readable.contains("placement") && readable.contains("payroll_line"), "\(role) reads: \(readable)")
+            #expect(rows == (try expected(region, readable)), "\(role) \(region)")
+        }
+        // A township administrator whom a DBA also put in a county-level group reads no more than
+        // its township; a login in a group without an operator record reads nothing.
+        let township = try scene.login("township-admin", Fixtures.townshipA)
+        let login = String(township.split(separator: " ").first { $0.hasPrefix("user=") }!.dropFirst(5))
+        try scene.connection.execute("GRANT wp_auditor TO \(login)")
+        let twice = try seen(township)
+        #expect(twice.rows == (try expected(Fixtures.townshipA, twice.readable)))
+        let stranger = "op" + UUID().uuidString.prefix(8).lowercased()
+        try scene.connection.execute("CREATE ROLE \(stranger) LOGIN; GRANT wp_county_admin TO \(stranger)")
+        let none = try seen(scene.conninfo(as: stranger))
+        #expect(!none.readable.isEmpty && none.rows.split(separator: " ").allSatisfy { $0.contains(":0:") }, "\(none)")
+    }
+
     @Test func countyAdminCannotTouchAnotherCounty() throws {
         let scene = try Scene()
         let admin = try scene.login("county-admin", Fixtures.county)

@@ -113,7 +113,7 @@ public enum Audit {
         LEFT JOIN region c ON c.code = v.county_code || '000000'
         LEFT JOIN region t ON t.code = v.township_code
         LEFT JOIN region vi ON vi.code = v.village_code
-        WHERE v.region_code LIKE $1 || '%' AND ($2 = '' OR v.rule = $2)
+        WHERE v.region_code ^@ $1 AND ($2 = '' OR v.rule = $2)
         """
     }
 

@@ -181,9 +181,16 @@ public enum Payroll {
                         zh: "该区划有 \(drafts) 个县 \(month) 的工资表尚未审核：请先审核，或加 --draft 导出预览"))
                 }
                 try Database.tuneForBulk(connection)
-                // COPY takes no parameters: the values travel as settings of this transaction.
-                try connection.query("SELECT set_config('welfare_posts.month', $1, true), set_config('welfare_posts.counties', $2, true)",
-                                     [month.firstDay.iso, counties.joined(separator: ",")])
+                // COPY takes no parameters, so the month and the counties are written into it as
+                // literals: a date and county codes read from the region table, each checked to be
+                // only digits (and dashes). As constants they are leakproof, so finance's export is
+                // planned as the owner's is, with the index range of its counties and the tables'
+                // statistics; through current_setting() they were filtered only after the policies.
+                let day = month.firstDay.iso
+                guard day.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "-") }),
+                      counties.allSatisfy({ $0.count == 6 && $0.allSatisfy { $0.isASCII && $0.isNumber } }) else {
+                    throw PostgresError(kind: .server, message: "unexpected month or county code")
+                }
                 let headers = exportColumns.map { lang == .zh ? $0.zh : $0.key }
                 try write([0xEF, 0xBB, 0xBF])
                 try write(Array((headers.joined(separator: ",") + "\n").utf8))
@@ -196,8 +203,7 @@ public enum Payroll {
                              to_char(post_subsidy_fen / 100.0, 'FM999999990.00'), to_char(social_insurance_fen / 100.0, 'FM999999990.00'),
                              to_char(adjustment_fen / 100.0, 'FM999999990.00'), to_char(total_fen / 100.0, 'FM999999990.00')
                       FROM payroll_export_line
-                      WHERE month = current_setting('welfare_posts.month')::date
-                        AND county_code = ANY (string_to_array(current_setting('welfare_posts.counties'), ','))
+                      WHERE month = DATE '\(day)' AND county_code = ANY ('{\(counties.joined(separator: ","))}'::text[])
                       ORDER BY county_code, region_code, post_id, kind DESC, for_month
                     ) TO STDOUT WITH (FORMAT csv)
                     """) { chunk in

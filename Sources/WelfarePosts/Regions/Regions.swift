@@ -16,7 +16,7 @@ public enum Regions {
         return code
     }
 
-    /// The significant digits of a known region from the user, for `LIKE prefix || '%'`;
+    /// The significant digits of a known region from the user, for `code ^@ prefix` (starts with);
     /// '' (everything) without one.
     public static func prefix(_ connection: Connection, _ text: String?) throws -> String {
         try text.map { try require(connection, $0).significantPrefix } ?? ""
