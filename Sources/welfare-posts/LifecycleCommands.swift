@@ -3,44 +3,54 @@ import Postgres
 import WelfarePosts
 
 /// Prints a post as an entity.
-func printPost(_ post: Row, _ global: GlobalOptions, _ vocabulary: Vocabulary) {
+func printPost(_ post: Post, _ global: GlobalOptions, _ vocabulary: Vocabulary) {
     let lang = global.lang
     global.output.entity([
-        (Column("id", "post", "岗位编号"), post["id"]),
-        (Column("region", "region", "区划"), "\(post["region_code"] ?? "") \(post["region_name"] ?? "")"),
-        (Column("post_type", "type", "岗位类型"), post["post_type"].map { vocabulary.label(.postType, $0, lang) }),
-        (Column("funding_channel", "funding", "资金渠道"), post["funding_channel"].map { vocabulary.label(.fundingChannel, $0, lang) }),
-        (Column("developer", "developer", "开发主体"), post["developer"]),
-        (Column("need", "need", "设岗需求"), post["need"]),
-        (Column("state", "state", "状态"), post["state"].map { stateLabel($0, lang) }),
-        (Column("proposed_on", "proposed on", "申报日期"), post["proposed_on"]),
-        (Column("approved_on", "approved on", "审批日期"), post["approved_on"]),
-        (Column("rejected_on", "rejected on", "驳回日期"), post["rejected_on"]),
-        (Column("reject_reason", "reject reason", "驳回原因"), post["reject_reason"]),
-        (Column("closed_on", "closed from", "撤销日期"), post["closed_on"]),
-        (Column("close_reason", "close reason", "撤销原因"), post["close_reason"]),
+        (Column("id", "post", "岗位编号"), post.id),
+        (Column("region", "region", "区划"), "\(post.regionCode) \(post.regionName)"),
+        (Column("post_type", "type", "岗位类型"), vocabulary.label(.postType, post.postType, lang)),
+        (Column("funding_channel", "funding", "资金渠道"), vocabulary.label(.fundingChannel, post.fundingChannel, lang)),
+        (Column("developer", "developer", "开发主体"), post.developer),
+        (Column("need", "need", "设岗需求"), post.need),
+        (Column("state", "state", "状态"), stateLabel(post.lastTransition, lang)),
+        (Column("state_on", "state on \(post.day)", "\(post.day) 状态"), post.state.map { stateLabel($0, lang) }),
+        (Column("proposed_on", "proposed on", "申报日期"), post.proposedOn.iso),
+        (Column("approved_on", "approved on", "审批日期"), post.approvedOn?.iso),
+        (Column("rejected_on", "rejected on", "驳回日期"), post.rejectedOn?.iso),
+        (Column("reject_reason", "reject reason", "驳回原因"), post.rejectReason),
+        (Column("closed_on", "closed from", "撤销日期"), post.closedOn?.iso),
+        (Column("close_reason", "close reason", "撤销原因"), post.closeReason),
     ])
+}
+
+func stateLabel(_ state: PostState, _ lang: Lang) -> String {
+    guard lang == .zh else { return state.rawValue }
+    switch state {
+    case .proposed: return "待审批"
+    case .approved: return "在册"
+    case .rejected: return "已驳回"
+    case .closed: return "已撤销"
+    }
 }
 
 func stateLabel(_ state: String, _ lang: Lang) -> String {
-    guard lang == .zh else { return state }
-    return ["proposed": "待审批", "approved": "在册", "rejected": "已驳回", "closed": "已撤销"][state] ?? state
+    PostState(rawValue: state).map { stateLabel($0, lang) } ?? state
 }
 
 /// Prints a placement with its latest contract.
-func printPlacement(_ row: Row, _ global: GlobalOptions, _ vocabulary: Vocabulary) {
+func printPlacement(_ placement: Placement, _ global: GlobalOptions, _ vocabulary: Vocabulary, extra: [(Column, String?)] = []) {
     let lang = global.lang
     global.output.entity([
-        (Column("post_id", "post", "岗位编号"), row["post_id"]),
-        (Column("id_number", "resident ID", "身份证号"), masked(row["id_number"])),
-        (Column("name", "name", "姓名"), row["name"]),
-        (Column("start_on", "in post from", "上岗日期"), row["start_on"]),
-        (Column("exit_on", "exit (last day)", "退岗日期"), row["exit_on"]),
-        (Column("exit_reason", "exit reason", "退岗原因"), row["exit_reason"].map { vocabulary.label(.exitReason, $0, lang) }),
-        (Column("contract_kind", "contract", "合同类型"), row["kind"].map { vocabulary.label(.contractKind, $0, lang) }),
-        (Column("contract_start", "contract from", "合同起始"), row["contract_start"]),
-        (Column("contract_end", "contract to", "合同终止"), row["contract_end"]),
-    ])
+        (Column("post_id", "post", "岗位编号"), placement.postID),
+        (Column("id_number", "resident ID", "身份证号"), masked(placement.idNumber)),
+        (Column("name", "name", "姓名"), placement.name),
+        (Column("start_on", "in post from", "上岗日期"), placement.startOn.iso),
+        (Column("exit_on", "exit (last day)", "退岗日期"), placement.exitOn?.iso),
+        (Column("exit_reason", "exit reason", "退岗原因"), placement.exitReason.map { vocabulary.label(.exitReason, $0, lang) }),
+        (Column("contract_kind", "contract", "合同类型"), placement.contractKind.map { vocabulary.label(.contractKind, $0, lang) }),
+        (Column("contract_start", "contract from", "合同起始"), placement.contractStart?.iso),
+        (Column("contract_end", "contract to", "合同终止"), placement.contractEnd?.iso),
+    ] + extra)
 }
 
 /// A resident ID as human-readable output shows it.
@@ -62,10 +72,12 @@ struct PostCommand: ParsableCommand {
         @Option(help: "Funding channel code or label.") var funding: String
         @Option(help: "Who develops the post (开发主体).") var developer: String
         @Option(help: "The need the post answers.") var need: String
+        @Option(help: "Date of the proposal (default today).") var on: String?
 
         func run() throws {
+            let day = try on.map { try Parse.day($0, "--on") } ?? .today()
             let connection = try global.connect()
-            let post = try Posts.propose(connection, region: region, type: type, funding: funding, developer: developer, need: need)
+            let post = try Posts.propose(connection, region: region, type: type, funding: funding, developer: developer, need: need, on: day)
             printPost(post, global, try Vocabulary.load(connection))
         }
     }
@@ -74,7 +86,7 @@ struct PostCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Approve a proposed post (checks PAY_STANDARD and QUOTA).")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Post ID.") var post: String
-        @Option(help: "Approval date (default today).") var on: String?
+        @Option(help: "Approval date (default today; on or after the proposal).") var on: String?
 
         func run() throws {
             let day = try on.map { try Parse.day($0, "--on") } ?? .today()
@@ -88,10 +100,12 @@ struct PostCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Post ID.") var post: String
         @Option(help: "Why.") var reason: String
+        @Option(help: "Date of the rejection (default today; on or after the proposal).") var on: String?
 
         func run() throws {
+            let day = try on.map { try Parse.day($0, "--on") } ?? .today()
             let connection = try global.connect()
-            printPost(try Posts.reject(connection, post, reason: reason), global, try Vocabulary.load(connection))
+            printPost(try Posts.reject(connection, post, reason: reason, on: day), global, try Vocabulary.load(connection))
         }
     }
 
@@ -111,10 +125,10 @@ struct PostCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List posts with their holder on a day.")
+        static let configuration = CommandConfiguration(abstract: "List posts as they stood on a day: their state then and their holder then.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Only posts in this region and below.") var region: String?
-        @Option(help: "proposed, approved, rejected or closed.") var state: String?
+        @Option(help: "proposed, approved, rejected or closed (the state on the day).") var state: String?
         @Flag(help: "Only approved posts nobody holds on the day.") var vacant = false
         @Option(help: "The day (default today).") var on: String?
         @Flag(help: "Show holders' full resident IDs.") var reveal = false
@@ -125,15 +139,16 @@ struct PostCommand: ParsableCommand {
             try checkReveal(reveal, connection)
             let vocabulary = try Vocabulary.load(connection)
             let lang = global.lang
-            let rows = try Posts.list(connection, region: region, state: state, vacantOn: vacant ? day : nil, on: day)
+            let rows = try Posts.list(connection, region: region, state: state, vacant: vacant, on: day)
             global.output.list(
                 [Column("id", "post", "岗位编号"), Column("region", "region", "区划"), Column("post_type", "type", "岗位类型"),
                  Column("funding_channel", "funding", "资金渠道"), Column("state", "state", "状态"),
                  Column("holder", "holder", "在岗人员"), Column("holder_id", "holder ID", "身份证号")],
-                rows.map { row in
-                    [row["id"], row["region_name"], row["post_type"].map { vocabulary.label(.postType, $0, lang) },
-                     row["funding_channel"].map { vocabulary.label(.fundingChannel, $0, lang) }, row["state"].map { stateLabel($0, lang) },
-                     row["holder_name"], masked(row["holder_id"], reveal: reveal)]
+                rows.map { listing in
+                    let post = listing.post
+                    return [post.id, post.regionName, vocabulary.label(.postType, post.postType, lang),
+                            vocabulary.label(.fundingChannel, post.fundingChannel, lang), post.state.map { stateLabel($0, lang) },
+                            listing.holderName, masked(listing.holderID, reveal: reveal)]
                 })
         }
     }
@@ -153,29 +168,53 @@ struct PostCommand: ParsableCommand {
             global.output.list(
                 [Column("id_number", "resident ID", "身份证号"), Column("name", "name", "姓名"), Column("start_on", "from", "上岗日期"),
                  Column("exit_on", "exit", "退岗日期"), Column("exit_reason", "reason", "退岗原因"), Column("contract_end", "contract to", "合同终止")],
-                try Posts.holders(connection, post).map { row in
-                    [masked(row["id_number"], reveal: reveal), row["name"], row["start_on"], row["exit_on"],
-                     row["exit_reason"].map { vocabulary.label(.exitReason, $0, global.lang) }, row["contract_end"]]
+                try Posts.holders(connection, post).map { holding in
+                    [masked(holding.idNumber, reveal: reveal), holding.name, holding.startOn.iso, holding.exitOn?.iso,
+                     holding.exitReason.map { vocabulary.label(.exitReason, $0, global.lang) }, holding.contractEnd?.iso]
                 })
         }
     }
 }
 
 struct Hire: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Hire a person into a post with a first contract (以岗聘任).")
+    static let configuration = CommandConfiguration(
+        abstract: "Hire a person into a post with a first contract (以岗聘任); or, with --void, cancel a placement typed in by mistake.")
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Post ID.") var post: String
+    @Option(help: "Post ID.") var post: String?
     @Option(help: "Resident ID.") var person: String
-    @Option(help: "First day in post and of the contract.") var start: String
-    @Option(help: "Last day of the contract (before the start's next anniversary).") var end: String
+    @Option(help: "First day in post and of the contract.") var start: String?
+    @Option(help: "Last day of the contract (before the start's next anniversary).") var end: String?
     @Option(help: "service-agreement (default) or labor-contract.") var kind: String?
+    @Flag(help: "Cancel the person's latest placement, typed in by mistake (with --reason).") var void = false
+    @Option(help: "With --void: why the placement is cancelled.") var reason: String?
+
+    func validate() throws {
+        if void {
+            guard post == nil, start == nil, end == nil, kind == nil else {
+                throw ValidationError("--void takes only --person and --reason: it cancels the person's latest placement")
+            }
+            guard reason != nil else { throw ValidationError("--void needs --reason: say why the placement is cancelled") }
+        } else {
+            guard post != nil, start != nil, end != nil else { throw ValidationError("a hire needs --post, --start and --end") }
+            guard reason == nil else { throw ValidationError("--reason goes with --void") }
+        }
+    }
 
     func run() throws {
         let id = try Persons.parseID(person)
-        let start = try Parse.day(self.start, "--start"), end = try Parse.day(self.end, "--end")
+        if void {
+            let connection = try global.connect()
+            let voided = try Placements.void(connection, person: id, reason: reason ?? "")
+            global.output.say(Text(en: "cancelled (payroll takes back what approved months paid for it on its next run):",
+                                   zh: "已撤销该聘用（已审核月份的发放将在下次生成工资表时扣回）："))
+            printPlacement(voided.placement, global, try Vocabulary.load(connection),
+                           extra: [(Column("void_reason", "cancelled because", "撤销原因"), voided.reason)])
+            return
+        }
+        let start = try Parse.day(self.start ?? "", "--start"), end = try Parse.day(self.end ?? "", "--end")
         let connection = try global.connect()
-        let row = try Placements.hire(connection, post: post, person: id, start: start, end: end, kind: kind)
-        printPlacement(row, global, try Vocabulary.load(connection))
+        let placement = try Placements.hire(connection, post: post ?? "", person: id, start: start, end: end, kind: kind)
+        printPlacement(placement, global, try Vocabulary.load(connection))
     }
 }
 
@@ -191,24 +230,34 @@ struct Renew: ParsableCommand {
         let id = try Persons.parseID(person)
         let start = try self.start.map { try Parse.day($0, "--start") }, end = try Parse.day(self.end, "--end")
         let connection = try global.connect()
-        let row = try Placements.renew(connection, person: id, start: start, end: end, kind: kind)
-        printPlacement(row, global, try Vocabulary.load(connection))
+        let placement = try Placements.renew(connection, person: id, start: start, end: end, kind: kind)
+        printPlacement(placement, global, try Vocabulary.load(connection))
     }
 }
 
 struct Exit: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Close a person's open placement (有序退岗); the date is their last day in post.")
+    static let configuration = CommandConfiguration(
+        abstract: "Close a person's open placement (有序退岗); the date is their last day in post. With --correct, change the exit date or reason of their latest placement.")
     @OptionGroup var global: GlobalOptions
     @Option(help: "Resident ID.") var person: String
-    @Option(help: "Last day in post (may be in the past).") var on: String
-    @Option(help: "Exit reason code or label.") var reason: String
+    @Option(help: "Last day in post (may be in the past; before any recorded death).") var on: String?
+    @Option(help: "Exit reason code or label.") var reason: String?
+    @Flag(help: "Correct the exit date or reason of the person's latest placement (give the corrected --on, --reason or both).") var correct = false
+
+    func validate() throws {
+        if !correct {
+            guard on != nil, reason != nil else { throw ValidationError("an exit needs --on and --reason") }
+        }
+    }
 
     func run() throws {
         let id = try Persons.parseID(person)
-        let day = try Parse.day(on, "--on")
+        let day = try on.map { try Parse.day($0, "--on") }
         let connection = try global.connect()
-        let row = try Placements.exit(connection, person: id, on: day, reason: reason)
-        printPlacement(row, global, try Vocabulary.load(connection))
+        let placement = correct
+            ? try Placements.correctExit(connection, person: id, on: day, reason: reason)
+            : try Placements.exit(connection, person: id, on: day!, reason: reason ?? "")
+        printPlacement(placement, global, try Vocabulary.load(connection))
     }
 }
 
@@ -258,7 +307,7 @@ struct InsuranceCommand: ParsableCommand {
 
 struct DueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "due", abstract: "What falls due soon: contracts ending, insurance ending, people ageing out.")
+        commandName: "due", abstract: "What is overdue or falls due soon: contracts ending, insurance ending, people ageing out.")
     @OptionGroup var global: GlobalOptions
     @Option(help: "Only posts in this region and below.") var region: String?
     @Option(help: "Days ahead to look (default 30).") var within: Int = 30
@@ -267,14 +316,16 @@ struct DueCommand: ParsableCommand {
     func run() throws {
         let connection = try global.connect()
         try checkReveal(reveal, connection)
-        let rows = try Due.list(connection, region: region, within: within)
+        let items = try Due.list(connection, region: region, within: within)
         let kinds: [String: String] = ["contract-ends": "合同到期", "insurance-ends": "保险到期", "ages-out": "超龄"]
+        let zh = global.lang == .zh
         global.output.list(
-            [Column("kind", "due", "事项"), Column("due_on", "on", "日期"), Column("post_id", "post", "岗位编号"),
-             Column("region", "region", "区划"), Column("name", "name", "姓名"), Column("id_number", "resident ID", "身份证号")],
-            rows.map { row in
-                [global.lang == .zh ? row["kind"].flatMap { kinds[$0] } : row["kind"], row["due_on"], row["post_id"],
-                 row["region_name"], row["name"], masked(row["id_number"], reveal: reveal)]
+            [Column("kind", "due", "事项"), Column("due_on", "on", "日期"), Column("overdue", "overdue", "已逾期"),
+             Column("post_id", "post", "岗位编号"), Column("region", "region", "区划"), Column("name", "name", "姓名"),
+             Column("id_number", "resident ID", "身份证号")],
+            items.map { item in
+                [zh ? kinds[item.kind] ?? item.kind : item.kind, item.dueOn.iso, item.overdue ? (zh ? "是" : "yes") : (zh ? "否" : "no"),
+                 item.postID, item.regionName, item.name, masked(item.idNumber, reveal: reveal)]
             })
     }
 }

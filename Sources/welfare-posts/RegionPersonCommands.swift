@@ -62,28 +62,33 @@ struct PersonCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "CSV file: UTF-8 (with or without BOM) or GBK; English or Chinese headers.") var file: String
         @Flag(help: "Check the file and report, without writing.") var dryRun = false
+        @Option(help: "Date changed facts hold from, for rows without an effective_from (生效日期) cell (default today).") var from: String?
 
         func run() throws {
+            let from = try self.from.map { try Parse.day($0, "--from") }
             let connection = try global.connect()
-            let outcome = try PersonImport.run(connection, file: try Parse.file(file), dryRun: dryRun)
+            let outcome = try PersonImport.run(connection, file: try Parse.file(file), dryRun: dryRun, from: from)
             printImport(outcome, global.output)
         }
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a person, their household and their statuses.")
+        static let configuration = CommandConfiguration(abstract: "Show a person as on a day: their facts then, household, statuses, placements, earlier facts.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Resident ID (身份证号).") var id: String
+        @Option(help: "The day (default today): category, capacity, household, village and account in force then.") var on: String?
         @Flag(help: "Show the full resident ID and bank account.") var reveal = false
 
         func run() throws {
+            let day = try on.map { try Parse.day($0, "--on") } ?? .today()
             let connection = try global.connect()
             try checkReveal(reveal, connection)
-            let person = try Persons.find(connection, try Persons.parseID(id))
+            let person = try Persons.find(connection, try Persons.parseID(id), on: day)
             let vocabulary = try Vocabulary.load(connection)
             let lang = global.lang
-            let idNumber = person["id_number"] ?? ""
+            let idNumber = person.idNumber
             let shownID = reveal ? idNumber : ((try? ResidentID(idNumber))?.masked ?? idNumber)
+            let shownAccount = { (account: String?) in account.map { reveal ? $0 : BankAccount.masked($0) } }
             let output = global.output
             let statuses = try Persons.statuses(connection, id: idNumber)
             let members = try Persons.household(connection, of: person)
@@ -92,16 +97,18 @@ struct PersonCommand: ParsableCommand {
             }.joined(separator: "; ")
             output.entity([
                 (Column("id_number", "resident ID", "身份证号"), shownID),
-                (Column("name", "name", "姓名"), person["name"]),
-                (Column("birth_date", "birth date", "出生日期"), person["birth_date"]),
-                (Column("household_id", "household", "户编号"), person["household_id"]),
-                (Column("village_code", "village code", "村代码"), person["village_code"]),
-                (Column("village", "village", "村"), person["village"]),
-                (Column("township", "township", "乡镇"), person["township"]),
-                (Column("category", "category", "人员类别"), person["category"].map { vocabulary.label(.personCategory, $0, lang) }),
-                (Column("labour_capacity", "labour capacity", "劳动能力"), person["labour_capacity"].map { vocabulary.label(.labourCapacity, $0, lang) }),
-                (Column("bank_account", "bank account", "银行账号"), person["bank_account"].map { reveal ? $0 : BankAccount.masked($0) }),
-                (Column("phone", "phone", "联系电话"), person["phone"]),
+                (Column("name", "name", "姓名"), person.name),
+                (Column("birth_date", "birth date", "出生日期"), person.birthDate.iso),
+                (Column("on", "as on", "日期"), person.day.iso),
+                (Column("facts_from", "facts in force from", "信息生效日期"), person.factsFrom?.iso),
+                (Column("household_id", "household", "户编号"), person.householdID),
+                (Column("village_code", "village code", "村代码"), person.villageCode),
+                (Column("village", "village", "村"), person.villageName),
+                (Column("township", "township", "乡镇"), person.townshipName),
+                (Column("category", "category", "人员类别"), vocabulary.label(.personCategory, person.category, lang)),
+                (Column("labour_capacity", "labour capacity", "劳动能力"), vocabulary.label(.labourCapacity, person.labourCapacity, lang)),
+                (Column("bank_account", "bank account", "银行账号"), shownAccount(person.bankAccount)),
+                (Column("phone", "phone", "联系电话"), person.phone),
                 (Column("statuses", "statuses", "人员状态"), statusText),
                 (Column("household_members", "household members", "同户成员"), members.map { $0["name"] ?? "" }.joined(separator: ", ")),
             ], sections: [
@@ -117,6 +124,15 @@ struct PersonCommand: ParsableCommand {
                     Column("from", "from", "起保日期"), Column("to", "to", "终保日期"), Column("premium", "premium", "保费"),
                 ], rows: try Insurance.policies(connection, person: idNumber).map { row in
                     [row["insurer"], row["policy_number"], row["valid_from"], row["valid_to"], yuan(row["premium_fen"])]
+                }),
+                Output.Section(key: "facts", title: Text(en: "Facts over time", zh: "信息变更记录"), columns: [
+                    Column("from", "from", "起始日期"), Column("to", "to", "终止日期"), Column("household_id", "household", "户编号"),
+                    Column("village_code", "village", "村代码"), Column("category", "category", "人员类别"),
+                    Column("labour_capacity", "labour capacity", "劳动能力"), Column("bank_account", "bank account", "银行账号"),
+                ], rows: try Persons.history(connection, id: idNumber).map { row in
+                    [row["valid_from"], row["valid_to"], row["household_id"], row["village_code"],
+                     row["category"].map { vocabulary.label(.personCategory, $0, lang) },
+                     row["labour_capacity"].map { vocabulary.label(.labourCapacity, $0, lang) }, shownAccount(row["bank_account"])]
                 }),
             ])
         }

@@ -11,17 +11,20 @@ public enum Persons {
         }
     }
 
-    /// The person's row (with labels resolved by the caller), or NOT_FOUND.
-    public static func find(_ connection: Connection, _ id: ResidentID) throws -> Row {
+    /// The person as on a day (default today): their facts in force that day (SPEC §5, facts
+    /// with history), or NOT_FOUND.
+    public static func find(_ connection: Connection, _ id: ResidentID, on day: Day = .today()) throws -> PersonFacts {
         let rows = try Database.mapped {
             try connection.query("""
-                SELECT p.id_number, p.name, p.household_id, p.village_code, v.name AS village,
-                       t.name AS township, p.county_code, p.category, p.labour_capacity, p.bank_account, p.phone,
-                       resident_birth_date(p.id_number)::text AS birth_date
-                FROM person p JOIN region v ON v.code = p.village_code
+                SELECT p.id_number, p.name, p.phone, resident_birth_date(p.id_number) AS birth_date, f.county_code,
+                       f.household_id, f.village_code, v.name AS village, t.name AS township, f.category, f.labour_capacity,
+                       f.bank_account, f.facts_from, $2::date AS day, p.facts_from AS latest_from,
+                       p.county_code AS registered_county
+                FROM person p CROSS JOIN LATERAL person_facts_on(p.id_number, $2::date) f
+                JOIN region v ON v.code = f.village_code
                 LEFT JOIN region t ON t.code = v.parent_code
                 WHERE p.id_number = $1
-                """, [id.value])
+                """, [id.value, day])
         }
         guard let row = rows.first else {
             // Row-level security hides persons of other regions: say so rather than "not registered".
@@ -30,7 +33,7 @@ public enum Persons {
             }
             throw notRegistered(id)
         }
-        return row
+        return try Database.mapped { try PersonFacts(row: row) }
     }
 
     static func notRegistered(_ id: ResidentID) -> AppError {
@@ -61,13 +64,25 @@ public enum Persons {
         }
     }
 
-    /// Other members of the person's household, by household ID within the county.
-    public static func household(_ connection: Connection, of person: Row) throws -> [Row] {
+    /// Other members of the person's household on the person's day, by household ID within the
+    /// county (households as they were that day).
+    public static func household(_ connection: Connection, of person: PersonFacts) throws -> [Row] {
         try Database.mapped {
             try connection.query("""
-                SELECT id_number, name FROM person
-                WHERE county_code = $1 AND household_id = $2 AND id_number <> $3 ORDER BY id_number
-                """, [person["county_code"], person["household_id"], person["id_number"]])
+                SELECT v.id_number, p.name FROM person_version v JOIN person p ON p.id_number = v.id_number
+                WHERE v.county_code = $1 AND v.household_id = $2 AND v.id_number <> $3 AND v.valid @> $4::date ORDER BY v.id_number
+                """, [person.countyCode, person.householdID, person.idNumber, person.day])
+        }
+    }
+
+    /// The person's earlier facts, oldest first: each version with the days it held.
+    public static func history(_ connection: Connection, id: String) throws -> [Row] {
+        try Database.mapped {
+            try connection.query("""
+                SELECT lower(valid)::text AS valid_from, (upper(valid) - 1)::text AS valid_to, household_id, village_code,
+                       category, labour_capacity, bank_account
+                FROM person_version WHERE id_number = $1 ORDER BY lower(valid) NULLS FIRST
+                """, [id])
         }
     }
 
@@ -83,13 +98,13 @@ public enum Persons {
         return try Database.mapped {
             try connection.transaction {
                 try connection.command("DELETE FROM person_status WHERE id_number = $1 AND status = $2 AND valid_from = $3::date",
-                                       [person["id_number"], status, from.iso])
+                                       [person.idNumber, status, from.iso])
                 do {
                     return try connection.query("""
                         INSERT INTO person_status (county_code, id_number, status, valid_from, valid_to)
                         VALUES ($1, $2, $3, $4::date, $5::date)
                         RETURNING status, valid_from::text, valid_to::text
-                        """, [person["county_code"], person["id_number"], status, from.iso, to?.iso])[0]
+                        """, [person.registeredCounty, person.idNumber, status, from.iso, to?.iso])[0]
                 } catch let error as PostgresError where error.constraintName == "status_no_overlap" {
                     throw AppError.badInput(Text(
                         en: "this person already has a '\(status)' period overlapping \(from)…\(to?.iso ?? ""): close or correct that period (same --from) instead",
@@ -98,4 +113,49 @@ public enum Persons {
             }
         }
     }
+}
+
+/// A person as on a day: who they are, and their facts in force that day.
+public struct PersonFacts: Sendable {
+    public let idNumber: String
+    public let name: String
+    public let phone: String?
+    public let birthDate: Day
+    /// The county of the village they lived in that day.
+    public let countyCode: String
+    public let householdID: String
+    public let villageCode: String
+    public let villageName: String
+    public let townshipName: String?
+    public let category: String
+    public let labourCapacity: String
+    public let bankAccount: String?
+    /// The first day these facts held (nil: from the start).
+    public let factsFrom: Day?
+    /// The day the facts are for.
+    public let day: Day
+    /// The first day of the latest facts recorded (nil: from the start), which may be after `day`.
+    public let latestFrom: Day?
+    /// The county the person is registered in now (their latest village's).
+    public let registeredCounty: String
+
+    init(row: Row) throws {
+        idNumber = try row.decode("id_number")
+        name = try row.decode("name")
+        phone = try row.decodeIfPresent("phone")
+        birthDate = try row.decode("birth_date")
+        countyCode = try row.decode("county_code")
+        householdID = try row.decode("household_id")
+        villageCode = try row.decode("village_code")
+        villageName = try row.decode("village")
+        townshipName = try row.decodeIfPresent("township")
+        category = try row.decode("category")
+        labourCapacity = try row.decode("labour_capacity")
+        bankAccount = try row.decodeIfPresent("bank_account")
+        factsFrom = try row.decodeIfPresent("facts_from")
+        day = try row.decode("day")
+        latestFrom = try row.decodeIfPresent("latest_from")
+        registeredCounty = try row.decode("registered_county")
+    }
+
 }
