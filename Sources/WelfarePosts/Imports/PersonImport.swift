@@ -64,43 +64,45 @@ public enum PersonImport {
                 // empty cell clears it.
                 try connection.command("""
                     CREATE TEMP TABLE person_change ON COMMIT DROP AS
-                    SELECT * FROM (
+                    SELECT c.* FROM (
                       SELECT s.id_number, s.name, s.household_id, s.village_code, s.category, s.labour_capacity,
-                             CASE WHEN NOT $1 THEN s.bank_account WHEN h.id IS NULL THEN p.bank_account ELSE h.bank_account END AS bank_account,
+                             CASE WHEN $1 THEN p.bank_account ELSE s.bank_account END AS bank_account,
                              CASE WHEN $2 THEN p.phone ELSE s.phone END AS phone, s.effective_from::date AS day,
-                             p.facts_from AS current_from, h.id AS history_id, lower(h.valid) AS history_from, upper(h.valid) AS history_to,
-                             CASE WHEN h.id IS NULL THEN p.household_id ELSE h.household_id END AS old_household_id,
-                             CASE WHEN h.id IS NULL THEN p.village_code ELSE h.village_code END AS old_village_code,
-                             CASE WHEN h.id IS NULL THEN p.category ELSE h.category END AS old_category,
-                             CASE WHEN h.id IS NULL THEN p.labour_capacity ELSE h.labour_capacity END AS old_labour_capacity,
-                             CASE WHEN h.id IS NULL THEN p.bank_account ELSE h.bank_account END AS old_bank_account,
-                             p.name AS old_name, p.phone AS old_phone
+                             p.facts_from AS current_from, NULL::bigint AS history_id, NULL::date AS history_from, NULL::date AS history_to,
+                             p.household_id AS old_household_id, p.village_code AS old_village_code, p.category AS old_category,
+                             p.labour_capacity AS old_labour_capacity, p.bank_account AS old_bank_account, p.name AS old_name, p.phone AS old_phone
                       FROM person_stage s JOIN person p ON p.id_number = s.id_number
-                      LEFT JOIN person_history h ON s.effective_from::date < p.facts_from AND h.id_number = s.id_number
-                                                AND h.valid @> s.effective_from::date
+                      WHERE p.facts_from IS NULL OR s.effective_from::date >= p.facts_from
+                      UNION ALL
+                      -- Dated before the current facts began: only persons with history can be.
+                      SELECT s.id_number, s.name, s.household_id, s.village_code, s.category, s.labour_capacity,
+                             CASE WHEN $1 THEN h.bank_account ELSE s.bank_account END,
+                             CASE WHEN $2 THEN p.phone ELSE s.phone END, s.effective_from::date,
+                             p.facts_from, h.id, lower(h.valid), upper(h.valid),
+                             h.household_id, h.village_code, h.category, h.labour_capacity, h.bank_account, p.name, p.phone
+                      FROM person_history h JOIN person_stage s ON s.id_number = h.id_number AND h.valid @> s.effective_from::date
+                      JOIN person p ON p.id_number = s.id_number
+                      WHERE s.effective_from::date < p.facts_from
                     ) c
                     WHERE (c.household_id, c.village_code, c.category, c.labour_capacity, c.bank_account, c.name, c.phone)
                           IS DISTINCT FROM (c.old_household_id, c.old_village_code, c.old_category, c.old_labour_capacity,
                                             c.old_bank_account, c.old_name, c.old_phone)
                     """, keep)
-                let counts = try connection.query("""
-                    SELECT (SELECT count(*) FROM person_stage s WHERE NOT EXISTS (SELECT 1 FROM person p WHERE p.id_number = s.id_number)) AS inserted,
-                           (SELECT count(*) FROM person_change) AS updated
-                    """)[0]
-                let inserted: Int = try counts.decode("inserted"), updated: Int = try counts.decode("updated")
+                let updated = Int(try connection.query("SELECT count(*) AS n FROM person_change")[0].decode("n", as: Int64.self))
                 if dryRun {
+                    let inserted = try connection.query("""
+                        SELECT count(*) AS n FROM person_stage s WHERE NOT EXISTS (SELECT 1 FROM person p WHERE p.id_number = s.id_number)
+                        """)[0].decode("n", as: Int.self)
                     return ImportOutcome(rows: staging.rowCount, inserted: inserted, updated: updated, dryRun: true)
                 }
                 if updated > 0 { try record(connection) }
-                if inserted > 0 {
-                    try connection.command("""
-                        INSERT INTO person (county_code, id_number, name, household_id, village_code, category,
-                                            labour_capacity, bank_account, phone)
-                        SELECT left(s.village_code, 6), s.id_number, s.name, s.household_id, s.village_code, s.category,
-                               s.labour_capacity, s.bank_account, s.phone
-                        FROM person_stage s WHERE NOT EXISTS (SELECT 1 FROM person p WHERE p.id_number = s.id_number)
-                        """)
-                }
+                let inserted = try connection.command("""
+                    INSERT INTO person (county_code, id_number, name, household_id, village_code, category,
+                                        labour_capacity, bank_account, phone)
+                    SELECT left(s.village_code, 6), s.id_number, s.name, s.household_id, s.village_code, s.category,
+                           s.labour_capacity, s.bank_account, s.phone
+                    FROM person_stage s WHERE NOT EXISTS (SELECT 1 FROM person p WHERE p.id_number = s.id_number)
+                    """)
                 return ImportOutcome(rows: staging.rowCount, inserted: inserted, updated: updated, dryRun: false)
             }
         }
