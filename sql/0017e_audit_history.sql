@@ -34,13 +34,35 @@ CREATE VIEW audit_county_policy_period WITH (security_invoker = true) AS
          e.min_age, e.max_age, e.household_cap, e.categories
   FROM starts s CROSS JOIN LATERAL eligibility_on(s.county_code || '000000', s.from_on) e;
 
+-- audit_placement (0006) again, with the first day of its person's current facts and their
+-- county, so that the placements of persons without history (nearly all) need no other join.
+CREATE OR REPLACE VIEW audit_placement WITH (security_invoker = true) AS
+  SELECT pl.id, pl.county_code, pl.post_id, pl.id_number, pl.start_on, pl.exit_on, pl.exit_reason,
+         least(coalesce(pl.exit_on, a.day), a.day) AS last_on, a.day AS as_of,
+         po.region_code, pe.household_id, pe.category, pe.name,
+         d.died_on, pe.facts_from, pe.county_code AS person_county
+  FROM placement pl
+  CROSS JOIN (SELECT audit_as_of() AS day) a
+  JOIN post po ON po.id = pl.post_id
+  JOIN person pe ON pe.id_number = pl.id_number
+  LEFT JOIN (SELECT s.id_number, min(s.valid_from) AS died_on FROM person_status s WHERE s.status = 'deceased' GROUP BY s.id_number) d
+    ON d.id_number = pl.id_number AND d.died_on <= a.day
+  WHERE pl.start_on <= a.day;
+
 -- Each placement's days (as audit_placement sees them) cut by its person's facts: the
--- household and category in force on each segment.
+-- household and category in force on each segment. The current facts come with the placement;
+-- older ones from person_history, joined only for the persons who have any.
 CREATE VIEW audit_placement_fact WITH (security_invoker = true) AS
   SELECT p.id, p.county_code, p.post_id, p.id_number, p.region_code, p.start_on, p.exit_on, p.exit_reason, p.last_on,
-         p.as_of, p.died_on, greatest(p.start_on, lower(v.valid)) AS from_on, least(p.last_on, upper(v.valid) - 1) AS to_on,
-         v.county_code AS household_county, v.household_id, v.category
-  FROM audit_placement p JOIN person_version v ON v.id_number = p.id_number AND v.valid && daterange(p.start_on, p.last_on, '[]');
+         p.as_of, p.died_on, greatest(p.start_on, p.facts_from) AS from_on, p.last_on AS to_on,
+         p.person_county AS household_county, p.household_id, p.category
+  FROM audit_placement p
+  WHERE p.facts_from IS NULL OR p.facts_from <= p.last_on
+  UNION ALL
+  SELECT p.id, p.county_code, p.post_id, p.id_number, p.region_code, p.start_on, p.exit_on, p.exit_reason, p.last_on,
+         p.as_of, p.died_on, greatest(p.start_on, lower(h.valid)), least(p.last_on, upper(h.valid) - 1),
+         h.county_code, h.household_id, h.category
+  FROM person_history h JOIN audit_placement p ON p.id_number = h.id_number AND h.valid && daterange(p.start_on, p.last_on, '[]');
 
 -- What was booked for some days of some people's posts. `cases`: a JSON array of objects with
 -- id_number, post_id, from_on and to_on. Priced once for all of them: one payroll_due for
@@ -242,6 +264,10 @@ CREATE OR REPLACE VIEW audit_household_over_cap WITH (security_invoker = true) A
      AND (q.start_on < p.start_on OR (q.start_on = p.start_on AND q.id < p.id)) AND q.last_on >= p.start_on
     GROUP BY p.id, p.start_on
   )
+  , cap AS MATERIALIZED (
+    -- Twenty rows for a province: made once, not once per case.
+    SELECT c.county_code, c.household_cap FROM audit_county_policy c
+  )
   SELECT 'HOUSEHOLD_OVER_CAP'::text AS rule, p.county_code, township_of(p.region_code) AS township_code,
          village_of(p.region_code) AS village_code, p.region_code, p.id_number, p.post_id,
          p.start_on AS from_on, least(p.last_on, (o.ends)[o.others + 1 - c.household_cap]) AS to_on,
@@ -251,7 +277,7 @@ CREATE OR REPLACE VIEW audit_household_over_cap WITH (security_invoker = true) A
          format('户 %s 自 %s 起 %s 人在岗，超过每户 %s 人的上限：须有人退岗', p.household_id, p.start_on, o.others + 1, c.household_cap) AS explanation_zh,
          (SELECT basis FROM audit_rule WHERE code = 'HOUSEHOLD_OVER_CAP') AS basis
   FROM p JOIN others o ON o.id = p.id AND o.start_on = p.start_on
-  JOIN audit_county_policy c ON c.county_code = p.county_code
+  JOIN cap c ON c.county_code = p.county_code
   WHERE o.others + 1 > c.household_cap;
 
 -- The payment rules of 0006, with payments that name no post matched as a whole: for a person

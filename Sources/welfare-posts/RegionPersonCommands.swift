@@ -92,8 +92,8 @@ struct PersonCommand: ParsableCommand {
             let output = global.output
             let statuses = try Persons.statuses(connection, id: idNumber)
             let members = try Persons.household(connection, of: person)
-            let statusText = statuses.map { row in
-                "\(vocabulary.label(.personStatus, row["status"] ?? "", lang)) \(row["valid_from"] ?? "")…\(row["valid_to"] ?? "")"
+            let statusText = statuses.map { period in
+                "\(vocabulary.label(.personStatus, period.status, lang)) \(period.from)…\(period.to?.iso ?? "")"
             }.joined(separator: "; ")
             output.entity([
                 (Column("id_number", "resident ID", "身份证号"), shownID),
@@ -110,14 +110,14 @@ struct PersonCommand: ParsableCommand {
                 (Column("bank_account", "bank account", "银行账号"), shownAccount(person.bankAccount)),
                 (Column("phone", "phone", "联系电话"), person.phone),
                 (Column("statuses", "statuses", "人员状态"), statusText),
-                (Column("household_members", "household members", "同户成员"), members.map { $0["name"] ?? "" }.joined(separator: ", ")),
+                (Column("household_members", "household members", "同户成员"), members.map(\.name).joined(separator: ", ")),
             ], sections: [
                 Output.Section(key: "placements", title: Text(en: "Placements and contracts", zh: "聘用与合同"), columns: [
                     Column("post_id", "post", "岗位编号"), Column("region", "region", "区划"), Column("start_on", "from", "上岗日期"),
                     Column("exit_on", "exit", "退岗日期"), Column("exit_reason", "reason", "退岗原因"), Column("contracts", "contracts", "合同"),
-                ], rows: try Persons.placements(connection, id: idNumber).map { row in
-                    [row["post_id"], row["region_name"], row["start_on"], row["exit_on"],
-                     row["exit_reason"].map { vocabulary.label(.exitReason, $0, lang) }, row["contracts"]]
+                ], rows: try Persons.placements(connection, id: idNumber).map { placement in
+                    [placement.postID, placement.regionName, placement.startOn.iso, placement.exitOn?.iso,
+                     placement.exitReason.map { vocabulary.label(.exitReason, $0, lang) }, placement.contracts]
                 }),
                 Output.Section(key: "insurance", title: Text(en: "Accident insurance", zh: "意外伤害保险"), columns: [
                     Column("insurer", "insurer", "保险公司"), Column("policy_number", "policy", "保单号"),
@@ -129,10 +129,10 @@ struct PersonCommand: ParsableCommand {
                     Column("from", "from", "起始日期"), Column("to", "to", "终止日期"), Column("household_id", "household", "户编号"),
                     Column("village_code", "village", "村代码"), Column("category", "category", "人员类别"),
                     Column("labour_capacity", "labour capacity", "劳动能力"), Column("bank_account", "bank account", "银行账号"),
-                ], rows: try Persons.history(connection, id: idNumber).map { row in
-                    [row["valid_from"], row["valid_to"], row["household_id"], row["village_code"],
-                     row["category"].map { vocabulary.label(.personCategory, $0, lang) },
-                     row["labour_capacity"].map { vocabulary.label(.labourCapacity, $0, lang) }, shownAccount(row["bank_account"])]
+                ], rows: try Persons.history(connection, id: idNumber).map { version in
+                    [version.from?.iso, version.to?.iso, version.householdID, version.villageCode,
+                     vocabulary.label(.personCategory, version.category, lang),
+                     vocabulary.label(.labourCapacity, version.labourCapacity, lang), shownAccount(version.bankAccount)]
                 }),
             ])
         }
@@ -149,13 +149,13 @@ struct PersonCommand: ParsableCommand {
 
         func run() throws {
             let connection = try global.connect()
-            let row = try Persons.setStatus(connection, id: try Persons.parseID(id), status: set,
-                                            from: try Parse.day(from, "--from"), to: try to.map { try Parse.day($0, "--to") })
+            let period = try Persons.setStatus(connection, id: try Persons.parseID(id), status: set,
+                                               from: try Parse.day(from, "--from"), to: try to.map { try Parse.day($0, "--to") })
             let vocabulary = try Vocabulary.load(connection)
             global.output.entity([
-                (Column("status", "status", "状态"), row["status"].map { vocabulary.label(.personStatus, $0, global.lang) }),
-                (Column("from", "from", "起始日期"), row["valid_from"]),
-                (Column("to", "to", "终止日期"), row["valid_to"]),
+                (Column("status", "status", "状态"), vocabulary.label(.personStatus, period.status, global.lang)),
+                (Column("from", "from", "起始日期"), period.from.iso),
+                (Column("to", "to", "终止日期"), period.to?.iso),
             ])
         }
     }

@@ -421,6 +421,28 @@ struct HistoryTests {
         #expect(try cases(world, "HOUSEHOLD_OVER_CAP", asOf: "2026-06-30") == [])
     }
 
+    /// A township administrator records a change of facts from a date through the same import,
+    /// under row-level security: the older values land in person_history, which its auditor reads.
+    @Test func aTownshipRecordsHistoryOfItsOwnPersons() throws {
+        let scene = try AccessTests.Scene()
+        let admin = try scene.login("township-admin", Fixtures.townshipA)
+        let file = try temporaryFile("id_number,name,household_id,village_code,category,labour_capacity,effective_from\n"
+            + "\(scene.personA2.value),测试,H-NEW,\(Fixtures.villageA2),low-income,half,2026-04-01\n")
+        let imported = try scene.cli(admin, ["person", "import", file])
+        #expect(imported.status == 0 && imported.stdout.contains("\"updated\":\"1\""), "\(imported.stdout) \(imported.stderr)")
+        let shown = try scene.cli(admin, ["person", "show", scene.personA2.value, "--on", "2026-03-31"])
+        #expect(shown.stdout.contains("\"labour_capacity\":\"weak\"") && shown.stdout.contains("\"facts_from\":null"), "\(shown.stdout)")
+        let auditor = try scene.login("auditor", Fixtures.county)
+        let read = try scene.psql(auditor, "SELECT count(*) FROM person_history")
+        #expect(read.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "\(read.stdout) \(read.stderr)")
+        // Another township's administrator neither sees nor writes it.
+        let other = try scene.login("township-admin", Fixtures.townshipB)
+        #expect(try scene.psql(other, "SELECT count(*) FROM person_history").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        let write = try scene.psql(other, "UPDATE person_history SET category = 'other'")
+        #expect(write.stdout.isEmpty || write.status != 0)
+        #expect(try scene.connection.query("SELECT category FROM person_history")[0]["category"] == "poverty-alleviated")
+    }
+
     // MARK: Payments without a post
 
     @Test func aPersonWhoMovedPostsMidMonthPaidWithoutPostIDsIsPaidRight() throws {

@@ -42,54 +42,54 @@ public enum Persons {
     }
 
     /// Status periods of a person, oldest first.
-    public static func statuses(_ connection: Connection, id: String) throws -> [Row] {
+    public static func statuses(_ connection: Connection, id: String) throws -> [StatusPeriod] {
         try Database.mapped {
             try connection.query("""
-                SELECT status, valid_from::text, valid_to::text FROM person_status
+                SELECT status, valid_from, valid_to FROM person_status
                 WHERE id_number = $1 ORDER BY valid_from, status
-                """, [id])
+                """, [id]).map(StatusPeriod.init(row:))
         }
     }
 
     /// The person's placements, oldest first, each with its contracts as `kind start…end; …`.
-    public static func placements(_ connection: Connection, id: String) throws -> [Row] {
+    public static func placements(_ connection: Connection, id: String) throws -> [PersonPlacement] {
         try Database.mapped {
             try connection.query("""
-                SELECT pl.post_id, r.name AS region_name, pl.start_on::text, pl.exit_on::text, pl.exit_reason,
+                SELECT pl.post_id, r.name AS region_name, pl.start_on, pl.exit_on, pl.exit_reason,
                        (SELECT string_agg(c.kind || ' ' || c.start_on || '…' || c.end_on, '; ' ORDER BY c.start_on)
                         FROM contract c WHERE c.placement_id = pl.id) AS contracts
                 FROM placement pl JOIN post p ON p.id = pl.post_id JOIN region r ON r.code = p.region_code
                 WHERE pl.id_number = $1 ORDER BY pl.start_on
-                """, [id])
+                """, [id]).map(PersonPlacement.init(row:))
         }
     }
 
     /// Other members of the person's household on the person's day, by household ID within the
     /// county (households as they were that day).
-    public static func household(_ connection: Connection, of person: PersonFacts) throws -> [Row] {
+    public static func household(_ connection: Connection, of person: PersonFacts) throws -> [HouseholdMember] {
         try Database.mapped {
             try connection.query("""
                 SELECT v.id_number, p.name FROM person_version v JOIN person p ON p.id_number = v.id_number
                 WHERE v.county_code = $1 AND v.household_id = $2 AND v.id_number <> $3 AND v.valid @> $4::date ORDER BY v.id_number
-                """, [person.countyCode, person.householdID, person.idNumber, person.day])
+                """, [person.countyCode, person.householdID, person.idNumber, person.day]).map(HouseholdMember.init(row:))
         }
     }
 
-    /// The person's earlier facts, oldest first: each version with the days it held.
-    public static func history(_ connection: Connection, id: String) throws -> [Row] {
+    /// Every version of the person's facts, oldest first, each with the days it held.
+    public static func history(_ connection: Connection, id: String) throws -> [FactsVersion] {
         try Database.mapped {
             try connection.query("""
-                SELECT lower(valid)::text AS valid_from, (upper(valid) - 1)::text AS valid_to, household_id, village_code,
+                SELECT lower(valid) AS valid_from, upper(valid) - 1 AS valid_to, household_id, village_code,
                        category, labour_capacity, bank_account
                 FROM person_version WHERE id_number = $1 ORDER BY lower(valid) NULLS FIRST
-                """, [id])
+                """, [id]).map(FactsVersion.init(row:))
         }
     }
 
     /// Records a status period (`person status ID --set S --from D [--to D]`). The same status
     /// with the same from-date is replaced (to close a period, give its --to); an overlap with
     /// another period of the same status is refused.
-    public static func setStatus(_ connection: Connection, id: ResidentID, status text: String, from: Day, to: Day?) throws -> Row {
+    public static func setStatus(_ connection: Connection, id: ResidentID, status text: String, from: Day, to: Day?) throws -> StatusPeriod {
         let status = try Vocabulary.load(connection).require(.personStatus, text)
         if let to, to < from {
             throw AppError.toBeforeFrom(from, to)
@@ -103,8 +103,8 @@ public enum Persons {
                     return try connection.query("""
                         INSERT INTO person_status (county_code, id_number, status, valid_from, valid_to)
                         VALUES ($1, $2, $3, $4::date, $5::date)
-                        RETURNING status, valid_from::text, valid_to::text
-                        """, [person.registeredCounty, person.idNumber, status, from.iso, to?.iso])[0]
+                        RETURNING status, valid_from, valid_to
+                        """, [person.registeredCounty, person.idNumber, status, from.iso, to?.iso]).map(StatusPeriod.init(row:))[0]
                 } catch let error as PostgresError where error.constraintName == "status_no_overlap" {
                     throw AppError.badInput(Text(
                         en: "this person already has a '\(status)' period overlapping \(from)…\(to?.iso ?? ""): close or correct that period (same --from) instead",
@@ -158,4 +158,70 @@ public struct PersonFacts: Sendable {
         registeredCounty = try row.decode("registered_county")
     }
 
+}
+
+/// A status period of a person (deceased, village cadre, …): from a day, to a day or open.
+public struct StatusPeriod: Sendable {
+    public let status: String
+    public let from: Day
+    public let to: Day?
+
+    init(row: Row) throws {
+        status = try row.decode("status")
+        from = try row.decode("valid_from")
+        to = try row.decodeIfPresent("valid_to")
+    }
+}
+
+/// One of a person's placements, as `person show` lists them.
+public struct PersonPlacement: Sendable {
+    public let postID: String
+    public let regionName: String
+    public let startOn: Day
+    public let exitOn: Day?
+    public let exitReason: String?
+    /// The contracts as `kind start…end; …`.
+    public let contracts: String?
+
+    init(row: Row) throws {
+        postID = try row.decode("post_id")
+        regionName = try row.decode("region_name")
+        startOn = try row.decode("start_on")
+        exitOn = try row.decodeIfPresent("exit_on")
+        exitReason = try row.decodeIfPresent("exit_reason")
+        contracts = try row.decodeIfPresent("contracts")
+    }
+}
+
+/// Another member of a person's household.
+public struct HouseholdMember: Sendable {
+    public let idNumber: String
+    public let name: String
+
+    init(row: Row) throws {
+        idNumber = try row.decode("id_number")
+        name = try row.decode("name")
+    }
+}
+
+/// One version of a person's facts and the days it held (`from` nil: from the start; `to` nil:
+/// still in force).
+public struct FactsVersion: Sendable {
+    public let from: Day?
+    public let to: Day?
+    public let householdID: String
+    public let villageCode: String
+    public let category: String
+    public let labourCapacity: String
+    public let bankAccount: String?
+
+    init(row: Row) throws {
+        from = try row.decodeIfPresent("valid_from")
+        to = try row.decodeIfPresent("valid_to")
+        householdID = try row.decode("household_id")
+        villageCode = try row.decode("village_code")
+        category = try row.decode("category")
+        labourCapacity = try row.decode("labour_capacity")
+        bankAccount = try row.decodeIfPresent("bank_account")
+    }
 }
