@@ -3,44 +3,54 @@ import Postgres
 import WelfarePosts
 
 /// Prints a post as an entity.
-func printPost(_ post: Row, _ global: GlobalOptions, _ vocabulary: Vocabulary) {
+func printPost(_ post: Post, _ global: GlobalOptions, _ vocabulary: Vocabulary) {
     let lang = global.lang
     global.output.entity([
-        (Column("id", "post", "岗位编号"), post["id"]),
-        (Column("region", "region", "区划"), "\(post["region_code"] ?? "") \(post["region_name"] ?? "")"),
-        (Column("post_type", "type", "岗位类型"), post["post_type"].map { vocabulary.label(.postType, $0, lang) }),
-        (Column("funding_channel", "funding", "资金渠道"), post["funding_channel"].map { vocabulary.label(.fundingChannel, $0, lang) }),
-        (Column("developer", "developer", "开发主体"), post["developer"]),
-        (Column("need", "need", "设岗需求"), post["need"]),
-        (Column("state", "state", "状态"), post["state"].map { stateLabel($0, lang) }),
-        (Column("proposed_on", "proposed on", "申报日期"), post["proposed_on"]),
-        (Column("approved_on", "approved on", "审批日期"), post["approved_on"]),
-        (Column("rejected_on", "rejected on", "驳回日期"), post["rejected_on"]),
-        (Column("reject_reason", "reject reason", "驳回原因"), post["reject_reason"]),
-        (Column("closed_on", "closed from", "撤销日期"), post["closed_on"]),
-        (Column("close_reason", "close reason", "撤销原因"), post["close_reason"]),
+        (Column("id", "post", "岗位编号"), post.id),
+        (Column("region", "region", "区划"), "\(post.regionCode) \(post.regionName)"),
+        (Column("post_type", "type", "岗位类型"), vocabulary.label(.postType, post.postType, lang)),
+        (Column("funding_channel", "funding", "资金渠道"), vocabulary.label(.fundingChannel, post.fundingChannel, lang)),
+        (Column("developer", "developer", "开发主体"), post.developer),
+        (Column("need", "need", "设岗需求"), post.need),
+        (Column("state", "state", "状态"), stateLabel(post.lastTransition, lang)),
+        (Column("state_on", "state on \(post.day)", "\(post.day) 状态"), post.state.map { stateLabel($0, lang) }),
+        (Column("proposed_on", "proposed on", "申报日期"), post.proposedOn.iso),
+        (Column("approved_on", "approved on", "审批日期"), post.approvedOn?.iso),
+        (Column("rejected_on", "rejected on", "驳回日期"), post.rejectedOn?.iso),
+        (Column("reject_reason", "reject reason", "驳回原因"), post.rejectReason),
+        (Column("closed_on", "closed from", "撤销日期"), post.closedOn?.iso),
+        (Column("close_reason", "close reason", "撤销原因"), post.closeReason),
     ])
+}
+
+func stateLabel(_ state: PostState, _ lang: Lang) -> String {
+    guard lang == .zh else { return state.rawValue }
+    switch state {
+    case .proposed: return "待审批"
+    case .approved: return "在册"
+    case .rejected: return "已驳回"
+    case .closed: return "已撤销"
+    }
 }
 
 func stateLabel(_ state: String, _ lang: Lang) -> String {
-    guard lang == .zh else { return state }
-    return ["proposed": "待审批", "approved": "在册", "rejected": "已驳回", "closed": "已撤销"][state] ?? state
+    PostState(rawValue: state).map { stateLabel($0, lang) } ?? state
 }
 
 /// Prints a placement with its latest contract.
-func printPlacement(_ row: Row, _ global: GlobalOptions, _ vocabulary: Vocabulary) {
+func printPlacement(_ placement: Placement, _ global: GlobalOptions, _ vocabulary: Vocabulary, extra: [(Column, String?)] = []) {
     let lang = global.lang
     global.output.entity([
-        (Column("post_id", "post", "岗位编号"), row["post_id"]),
-        (Column("id_number", "resident ID", "身份证号"), masked(row["id_number"])),
-        (Column("name", "name", "姓名"), row["name"]),
-        (Column("start_on", "in post from", "上岗日期"), row["start_on"]),
-        (Column("exit_on", "exit (last day)", "退岗日期"), row["exit_on"]),
-        (Column("exit_reason", "exit reason", "退岗原因"), row["exit_reason"].map { vocabulary.label(.exitReason, $0, lang) }),
-        (Column("contract_kind", "contract", "合同类型"), row["kind"].map { vocabulary.label(.contractKind, $0, lang) }),
-        (Column("contract_start", "contract from", "合同起始"), row["contract_start"]),
-        (Column("contract_end", "contract to", "合同终止"), row["contract_end"]),
-    ])
+        (Column("post_id", "post", "岗位编号"), placement.postID),
+        (Column("id_number", "resident ID", "身份证号"), masked(placement.idNumber)),
+        (Column("name", "name", "姓名"), placement.name),
+        (Column("start_on", "in post from", "上岗日期"), placement.startOn.iso),
+        (Column("exit_on", "exit (last day)", "退岗日期"), placement.exitOn?.iso),
+        (Column("exit_reason", "exit reason", "退岗原因"), placement.exitReason.map { vocabulary.label(.exitReason, $0, lang) }),
+        (Column("contract_kind", "contract", "合同类型"), placement.contractKind.map { vocabulary.label(.contractKind, $0, lang) }),
+        (Column("contract_start", "contract from", "合同起始"), placement.contractStart?.iso),
+        (Column("contract_end", "contract to", "合同终止"), placement.contractEnd?.iso),
+    ] + extra)
 }
 
 /// A resident ID as human-readable output shows it.
@@ -62,12 +72,14 @@ struct PostCommand: ParsableCommand {
         @Option(help: .tr("Funding channel code or label.", "资金渠道（代码或中文名称）。")) var funding: String
         @Option(help: .tr("Who develops the post (开发主体).", "开发主体，例如“某某镇人民政府”。")) var developer: String
         @Option(help: .tr("The need the post answers.", "设岗需求。")) var need: String
+        @Option(help: .tr("Date of the proposal (default today).", "申报日期（默认今天）。")) var on: String?
 
         func run() throws {
             let developer = try Parse.text(self.developer, "--developer", .freeText)
             let need = try Parse.text(self.need, "--need", .freeText)
+            let day = try on.map { try Parse.day($0, "--on") } ?? .today()
             let connection = try global.connect()
-            let post = try Posts.propose(connection, region: region, type: type, funding: funding, developer: developer, need: need)
+            let post = try Posts.propose(connection, region: region, type: type, funding: funding, developer: developer, need: need, on: day)
             printPost(post, global, try Vocabulary.load(connection))
         }
     }
@@ -76,7 +88,7 @@ struct PostCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: tr("Approve a proposed post (checks PAY_STANDARD and QUOTA).", "审批一个待审批的岗位（检查补贴标准 PAY_STANDARD 和岗位总量 QUOTA）。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Post ID.", "岗位编号。")) var post: String
-        @Option(help: .tr("Approval date (default today).", "审批日期（默认今天）。")) var on: String?
+        @Option(help: .tr("Approval date (default today; on or after the proposal).", "审批日期（默认今天；不早于申报日期）。")) var on: String?
 
         func run() throws {
             let day = try on.map { try Parse.day($0, "--on") } ?? .today()
@@ -90,11 +102,13 @@ struct PostCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Post ID.", "岗位编号。")) var post: String
         @Option(help: .tr("Why.", "原因。")) var reason: String
+        @Option(help: .tr("Date of the rejection (default today; on or after the proposal).", "驳回日期（默认今天；不早于申报日期）。")) var on: String?
 
         func run() throws {
             let reason = try Parse.text(self.reason, "--reason", .freeText)
+            let day = try on.map { try Parse.day($0, "--on") } ?? .today()
             let connection = try global.connect()
-            printPost(try Posts.reject(connection, post, reason: reason), global, try Vocabulary.load(connection))
+            printPost(try Posts.reject(connection, post, reason: reason, on: day), global, try Vocabulary.load(connection))
         }
     }
 
@@ -115,10 +129,10 @@ struct PostCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("List posts with their holder on a day.", "列出岗位及其某日的在岗人员。"))
+        static let configuration = CommandConfiguration(abstract: tr("List posts as they stood on a day: their state then and their holder then.", "列出某日的岗位：当日的状态和当日的在岗人员。"))
         @OptionGroup var global: GlobalOptions
         @Option(help: .tr("Only posts in this region and below.", "只看该区划及其下级的岗位。")) var region: String?
-        @Option(help: .tr("proposed, approved, rejected or closed.", "状态：proposed（待审批）、approved（在册）、rejected（已驳回）或 closed（已撤销）。")) var state: String?
+        @Option(help: .tr("proposed, approved, rejected or closed (the state on the day).", "当日状态：proposed（待审批）、approved（在册）、rejected（已驳回）或 closed（已撤销）。")) var state: String?
         @Flag(help: .tr("Only approved posts nobody holds on the day.", "只看当日无人在岗的在册岗位。")) var vacant = false
         @Option(help: .tr("The day (default today).", "日期（默认今天）。")) var on: String?
         @Flag(help: .tr("Show holders' full resident IDs.", "显示在岗人员完整的身份证号。")) var reveal = false
@@ -129,15 +143,16 @@ struct PostCommand: ParsableCommand {
             try checkReveal(reveal, connection)
             let vocabulary = try Vocabulary.load(connection)
             let lang = global.lang
-            let rows = try Posts.list(connection, region: region, state: state, vacantOn: vacant ? day : nil, on: day)
+            let rows = try Posts.list(connection, region: region, state: state, vacant: vacant, on: day)
             global.output.list(
                 [Column("id", "post", "岗位编号"), Column("region", "region", "区划"), Column("post_type", "type", "岗位类型"),
                  Column("funding_channel", "funding", "资金渠道"), Column("state", "state", "状态"),
                  Column("holder", "holder", "在岗人员"), Column("holder_id", "holder ID", "身份证号")],
-                rows.map { row in
-                    [row["id"], row["region_name"], row["post_type"].map { vocabulary.label(.postType, $0, lang) },
-                     row["funding_channel"].map { vocabulary.label(.fundingChannel, $0, lang) }, row["state"].map { stateLabel($0, lang) },
-                     row["holder_name"], masked(row["holder_id"], reveal: reveal)]
+                rows.map { listing in
+                    let post = listing.post
+                    return [post.id, post.regionName, vocabulary.label(.postType, post.postType, lang),
+                            vocabulary.label(.fundingChannel, post.fundingChannel, lang), post.state.map { stateLabel($0, lang) },
+                            listing.holderName, masked(listing.holderID, reveal: reveal)]
                 })
         }
     }
@@ -157,9 +172,9 @@ struct PostCommand: ParsableCommand {
             global.output.list(
                 [Column("id_number", "resident ID", "身份证号"), Column("name", "name", "姓名"), Column("start_on", "from", "上岗日期"),
                  Column("exit_on", "exit", "退岗日期"), Column("exit_reason", "reason", "退岗原因"), Column("contract_end", "contract to", "合同终止")],
-                try Posts.holders(connection, post).map { row in
-                    [masked(row["id_number"], reveal: reveal), row["name"], row["start_on"], row["exit_on"],
-                     row["exit_reason"].map { vocabulary.label(.exitReason, $0, global.lang) }, row["contract_end"]]
+                try Posts.holders(connection, post).map { holding in
+                    [masked(holding.idNumber, reveal: reveal), holding.name, holding.startOn.iso, holding.exitOn?.iso,
+                     holding.exitReason.map { vocabulary.label(.exitReason, $0, global.lang) }, holding.contractEnd?.iso]
                 })
         }
     }
@@ -167,7 +182,8 @@ struct PostCommand: ParsableCommand {
 
 struct Hire: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: tr("Hire a person into a post with a first contract (以岗聘任).", "聘用人员到岗位并签订首份合同（以岗聘任）。"),
+        abstract: tr("Hire a person into a post with a first contract (以岗聘任); or, with --void, cancel a placement typed in by mistake.",
+                     "聘用人员到岗位并签订首份合同（以岗聘任）；或用 --void 撤销误录的聘用。"),
         discussion: tr("""
             Checked on the start, against the policy of the post's region: the post is in force and vacant \
             (POST_NOT_OPEN), the person holds no other post (ONE_POST_PER_PERSON), can work (LABOUR_CAPACITY), \
@@ -182,18 +198,41 @@ struct Hire: ParsableCommand {
             有执行中的补贴标准（PAY_STANDARD）、合同期限不超过1年（CONTRACT_TERM）。不符合时退出码为 1，不做任何更改。
             """))
     @OptionGroup var global: GlobalOptions
-    @Option(help: .tr("Post ID.", "岗位编号。")) var post: String
+    @Option(help: .tr("Post ID.", "岗位编号。")) var post: String?
     @Option(help: .tr("Resident ID.", "身份证号。")) var person: String
-    @Option(help: .tr("First day in post and of the contract.", "上岗日期，也是合同起始日期。")) var start: String
-    @Option(help: .tr("Last day of the contract (before the start's next anniversary).", "合同终止日期（须早于起始日期的下一个周年日，每次签订不超过1年）。")) var end: String
+    @Option(help: .tr("First day in post and of the contract.", "上岗日期，也是合同起始日期。")) var start: String?
+    @Option(help: .tr("Last day of the contract (before the start's next anniversary).", "合同终止日期（须早于起始日期的下一个周年日，每次签订不超过1年）。")) var end: String?
     @Option(help: .tr("service-agreement (default) or labor-contract.", "合同类型：service-agreement 劳务协议（默认）或 labor-contract 劳动合同。")) var kind: String?
+    @Flag(help: .tr("Cancel the person's latest placement, typed in by mistake (with --reason).", "撤销该人员最近一次误录的聘用（须给出 --reason）。")) var void = false
+    @Option(help: .tr("With --void: why the placement is cancelled.", "与 --void 同用：撤销的原因。")) var reason: String?
+    func validate() throws {
+        if void {
+            guard post == nil, start == nil, end == nil, kind == nil else {
+                throw ValidationError("--void takes only --person and --reason: it cancels the person's latest placement")
+            }
+            guard reason != nil else { throw ValidationError("--void needs --reason: say why the placement is cancelled") }
+        } else {
+            guard post != nil, start != nil, end != nil else { throw ValidationError("a hire needs --post, --start and --end") }
+            guard reason == nil else { throw ValidationError("--reason goes with --void") }
+        }
+    }
 
     func run() throws {
         let id = try Persons.parseID(person)
-        let start = try Parse.day(self.start, "--start"), end = try Parse.day(self.end, "--end")
+        if void {
+            let reason = try Parse.text(self.reason ?? "", "--reason", .freeText)
+            let connection = try global.connect()
+            let voided = try Placements.void(connection, person: id, reason: reason)
+            global.output.say(Text(en: "cancelled (payroll takes back what approved months paid for it on its next run):",
+                                   zh: "已撤销该聘用（已审核月份的发放将在下次生成工资表时扣回）："))
+            printPlacement(voided.placement, global, try Vocabulary.load(connection),
+                           extra: [(Column("void_reason", "cancelled because", "撤销原因"), voided.reason)])
+            return
+        }
+        let start = try Parse.day(self.start ?? "", "--start"), end = try Parse.day(self.end ?? "", "--end")
         let connection = try global.connect()
-        let row = try Placements.hire(connection, post: post, person: id, start: start, end: end, kind: kind)
-        printPlacement(row, global, try Vocabulary.load(connection))
+        let placement = try Placements.hire(connection, post: post ?? "", person: id, start: start, end: end, kind: kind)
+        printPlacement(placement, global, try Vocabulary.load(connection))
     }
 }
 
@@ -209,24 +248,34 @@ struct Renew: ParsableCommand {
         let id = try Persons.parseID(person)
         let start = try self.start.map { try Parse.day($0, "--start") }, end = try Parse.day(self.end, "--end")
         let connection = try global.connect()
-        let row = try Placements.renew(connection, person: id, start: start, end: end, kind: kind)
-        printPlacement(row, global, try Vocabulary.load(connection))
+        let placement = try Placements.renew(connection, person: id, start: start, end: end, kind: kind)
+        printPlacement(placement, global, try Vocabulary.load(connection))
     }
 }
 
 struct Exit: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: tr("Close a person's open placement (有序退岗); the date is their last day in post.", "为人员办理退岗（有序退岗）；日期为最后在岗日。"))
+    static let configuration = CommandConfiguration(
+        abstract: tr("Close a person's open placement (有序退岗); the date is their last day in post. With --correct, change the exit date or reason of their latest placement.",
+                     "为人员办理退岗（有序退岗）；日期为最后在岗日。用 --correct 更正其最近一次退岗的日期或原因。"))
     @OptionGroup var global: GlobalOptions
     @Option(help: .tr("Resident ID.", "身份证号。")) var person: String
-    @Option(help: .tr("Last day in post (may be in the past).", "最后在岗日（可以是过去的日期）。")) var on: String
-    @Option(help: .tr("Exit reason code or label.", "退岗原因（代码或中文名称）。")) var reason: String
+    @Option(help: .tr("Last day in post (may be in the past; before any recorded death).", "最后在岗日（可以是过去的日期；须在登记的死亡日期之前）。")) var on: String?
+    @Option(help: .tr("Exit reason code or label.", "退岗原因（代码或中文名称）。")) var reason: String?
+    @Flag(help: .tr("Correct the exit date or reason of the person's latest placement (give the corrected --on, --reason or both).", "更正该人员最近一次退岗的日期或原因（给出更正后的 --on、--reason 或两者）。")) var correct = false
+    func validate() throws {
+        if !correct {
+            guard on != nil, reason != nil else { throw ValidationError("an exit needs --on and --reason") }
+        }
+    }
 
     func run() throws {
         let id = try Persons.parseID(person)
-        let day = try Parse.day(on, "--on")
+        let day = try on.map { try Parse.day($0, "--on") }
         let connection = try global.connect()
-        let row = try Placements.exit(connection, person: id, on: day, reason: reason)
-        printPlacement(row, global, try Vocabulary.load(connection))
+        let placement = correct
+            ? try Placements.correctExit(connection, person: id, on: day, reason: reason)
+            : try Placements.exit(connection, person: id, on: day!, reason: reason ?? "")
+        printPlacement(placement, global, try Vocabulary.load(connection))
     }
 }
 
@@ -278,7 +327,7 @@ struct InsuranceCommand: ParsableCommand {
 
 struct DueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "due", abstract: tr("What falls due soon: contracts ending, insurance ending, people ageing out.", "即将到期的事项：合同到期、保险到期、人员超龄。"))
+        commandName: "due", abstract: tr("What is overdue or falls due soon: contracts ending, insurance ending, people ageing out.", "已逾期或即将到期的事项：合同到期、保险到期、人员超龄。"))
     @OptionGroup var global: GlobalOptions
     @Option(help: .tr("Only posts in this region and below.", "只看该区划及其下级的岗位。")) var region: String?
     @Option(help: .tr("Days ahead to look (default 30).", "向后查看的天数（默认 30）。")) var within: Int = 30
@@ -288,14 +337,16 @@ struct DueCommand: ParsableCommand {
         let within = try Parse.number(self.within, "--within", 0...3660)
         let connection = try global.connect()
         try checkReveal(reveal, connection)
-        let rows = try Due.list(connection, region: region, within: within)
+        let items = try Due.list(connection, region: region, within: within)
         let kinds: [String: String] = ["contract-ends": "合同到期", "insurance-ends": "保险到期", "ages-out": "超龄"]
+        let zh = global.lang == .zh
         global.output.list(
-            [Column("kind", "due", "事项"), Column("due_on", "on", "日期"), Column("post_id", "post", "岗位编号"),
-             Column("region", "region", "区划"), Column("name", "name", "姓名"), Column("id_number", "resident ID", "身份证号")],
-            rows.map { row in
-                [global.lang == .zh ? row["kind"].flatMap { kinds[$0] } : row["kind"], row["due_on"], row["post_id"],
-                 row["region_name"], row["name"], masked(row["id_number"], reveal: reveal)]
+            [Column("kind", "due", "事项"), Column("due_on", "on", "日期"), Column("overdue", "overdue", "已逾期"),
+             Column("post_id", "post", "岗位编号"), Column("region", "region", "区划"), Column("name", "name", "姓名"),
+             Column("id_number", "resident ID", "身份证号")],
+            items.map { item in
+                [zh ? kinds[item.kind] ?? item.kind : item.kind, item.dueOn.iso, item.overdue ? (zh ? "是" : "yes") : (zh ? "否" : "no"),
+                 item.postID, item.regionName, item.name, masked(item.idNumber, reveal: reveal)]
             })
     }
 }

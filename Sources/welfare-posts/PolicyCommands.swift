@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import Postgres
 import WelfarePosts
@@ -74,11 +75,18 @@ struct PolicyCommand: ParsableCommand {
             let year = try Parse.number(self.year, "--year", 2000...2100)
             let posts = try Parse.number(self.posts, "--posts", 0...1_000_000)
             let connection = try global.connect()
-            let row = try Policy.setQuota(connection, region: region, year: year, posts: posts)
+            let quota = try Policy.setQuota(connection, region: region, year: year, posts: posts)
+            if let over = quota.over {
+                // Accepted, with a warning: the audit reports the days over it (OVER_QUOTA).
+                let text = Text(
+                    en: "warning: [OVER_QUOTA] \(over.posts) posts are in force on \(over.day), more than the new \(quota.year) quota of \(quota.posts): the quota is recorded; close posts to come within it (`audit violations --rule OVER_QUOTA` lists the days over it)",
+                    zh: "警告：[OVER_QUOTA] \(over.day) 在册岗位 \(over.posts) 个，超过新设定的 \(quota.year) 年总量 \(quota.posts) 个：总量已记录；请撤销岗位以符合总量（`audit violations --rule OVER_QUOTA` 列出超出的日期）")
+                FileHandle.standardError.write(Data((text(global.lang) + "\n").utf8))
+            }
             global.output.entity([
-                (Column("county", "county", "县区"), row["county_code"]),
-                (Column("year", "year", "年度"), row["year"]),
-                (Column("posts", "posts", "岗位数"), row["posts"]),
+                (Column("county", "county", "县区"), quota.countyCode),
+                (Column("year", "year", "年度"), String(quota.year)),
+                (Column("posts", "posts", "岗位数"), String(quota.posts)),
             ])
         }
     }

@@ -83,61 +83,77 @@ struct PersonCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("CSV file: UTF-8 (with or without BOM) or GBK; English or Chinese headers.", "CSV 文件：UTF-8（有无 BOM 均可）或 GBK 编码；表头可用中文或英文。")) var file: String
         @Flag(help: .tr("Check the file and report, without writing.", "试运行：只检查文件并报告，不写入。")) var dryRun = false
+        @Option(help: .tr("Date changed facts hold from, for rows without an effective_from (生效日期) cell (default today).", "变更的信息自何日起生效（适用于未填“生效日期”的行；默认今天）。")) var from: String?
 
         func run() throws {
+            let from = try self.from.map { try Parse.day($0, "--from") }
             let connection = try global.connect()
-            let outcome = try PersonImport.run(connection, file: try Parse.file(file), dryRun: dryRun)
+            let outcome = try PersonImport.run(connection, file: try Parse.file(file), dryRun: dryRun, from: from)
             printImport(outcome, global.output)
         }
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Show a person, their household and their statuses.", "查看人员信息、同户成员和人员状态。"))
+        static let configuration = CommandConfiguration(abstract: tr("Show a person as on a day: their facts then, household, statuses, placements, earlier facts.", "查看人员在某日的信息：当日的各项信息、同户成员、人员状态、聘用记录和以往信息。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Resident ID (身份证号).", "身份证号。")) var id: String
+        @Option(help: .tr("The day (default today): category, capacity, household, village and account in force then.", "日期（默认今天）：显示当日有效的人员类别、劳动能力、户、村和银行账号。")) var on: String?
         @Flag(help: .tr("Show the full resident ID and bank account.", "显示完整的身份证号和银行账号。")) var reveal = false
 
         func run() throws {
+            let day = try on.map { try Parse.day($0, "--on") } ?? .today()
             let connection = try global.connect()
             try checkReveal(reveal, connection)
-            let person = try Persons.find(connection, try Persons.parseID(id))
+            let person = try Persons.find(connection, try Persons.parseID(id), on: day)
             let vocabulary = try Vocabulary.load(connection)
             let lang = global.lang
-            let idNumber = person["id_number"] ?? ""
+            let idNumber = person.idNumber
             let shownID = reveal ? idNumber : ((try? ResidentID(idNumber))?.masked ?? idNumber)
+            let shownAccount = { (account: String?) in account.map { reveal ? $0 : BankAccount.masked($0) } }
             let output = global.output
             let statuses = try Persons.statuses(connection, id: idNumber)
             let members = try Persons.household(connection, of: person)
-            let statusText = statuses.map { row in
-                "\(vocabulary.label(.personStatus, row["status"] ?? "", lang)) \(row["valid_from"] ?? "")…\(row["valid_to"] ?? "")"
+            let statusText = statuses.map { period in
+                "\(vocabulary.label(.personStatus, period.status, lang)) \(period.from)…\(period.to?.iso ?? "")"
             }.joined(separator: "; ")
             output.entity([
                 (Column("id_number", "resident ID", "身份证号"), shownID),
-                (Column("name", "name", "姓名"), person["name"]),
-                (Column("birth_date", "birth date", "出生日期"), person["birth_date"]),
-                (Column("household_id", "household", "户编号"), person["household_id"]),
-                (Column("village_code", "village code", "村代码"), person["village_code"]),
-                (Column("village", "village", "村"), person["village"]),
-                (Column("township", "township", "乡镇"), person["township"]),
-                (Column("category", "category", "人员类别"), person["category"].map { vocabulary.label(.personCategory, $0, lang) }),
-                (Column("labour_capacity", "labour capacity", "劳动能力"), person["labour_capacity"].map { vocabulary.label(.labourCapacity, $0, lang) }),
-                (Column("bank_account", "bank account", "银行账号"), person["bank_account"].map { reveal ? $0 : BankAccount.masked($0) }),
-                (Column("phone", "phone", "联系电话"), person["phone"]),
+                (Column("name", "name", "姓名"), person.name),
+                (Column("birth_date", "birth date", "出生日期"), person.birthDate.iso),
+                (Column("on", "as on", "日期"), person.day.iso),
+                (Column("facts_from", "facts in force from", "信息生效日期"), person.factsFrom?.iso),
+                (Column("household_id", "household", "户编号"), person.householdID),
+                (Column("village_code", "village code", "村代码"), person.villageCode),
+                (Column("village", "village", "村"), person.villageName),
+                (Column("township", "township", "乡镇"), person.townshipName),
+                (Column("category", "category", "人员类别"), vocabulary.label(.personCategory, person.category, lang)),
+                (Column("labour_capacity", "labour capacity", "劳动能力"), vocabulary.label(.labourCapacity, person.labourCapacity, lang)),
+                (Column("bank_account", "bank account", "银行账号"), shownAccount(person.bankAccount)),
+                (Column("phone", "phone", "联系电话"), person.phone),
                 (Column("statuses", "statuses", "人员状态"), statusText),
-                (Column("household_members", "household members", "同户成员"), members.map { $0["name"] ?? "" }.joined(separator: ", ")),
+                (Column("household_members", "household members", "同户成员"), members.map(\.name).joined(separator: ", ")),
             ], sections: [
                 Output.Section(key: "placements", title: Text(en: "Placements and contracts", zh: "聘用与合同"), columns: [
                     Column("post_id", "post", "岗位编号"), Column("region", "region", "区划"), Column("start_on", "from", "上岗日期"),
                     Column("exit_on", "exit", "退岗日期"), Column("exit_reason", "reason", "退岗原因"), Column("contracts", "contracts", "合同"),
-                ], rows: try Persons.placements(connection, id: idNumber).map { row in
-                    [row["post_id"], row["region_name"], row["start_on"], row["exit_on"],
-                     row["exit_reason"].map { vocabulary.label(.exitReason, $0, lang) }, row["contracts"]]
+                ], rows: try Persons.placements(connection, id: idNumber).map { placement in
+                    [placement.postID, placement.regionName, placement.startOn.iso, placement.exitOn?.iso,
+                     placement.exitReason.map { vocabulary.label(.exitReason, $0, lang) }, placement.contracts]
                 }),
                 Output.Section(key: "insurance", title: Text(en: "Accident insurance", zh: "意外伤害保险"), columns: [
                     Column("insurer", "insurer", "保险公司"), Column("policy_number", "policy", "保单号"),
                     Column("from", "from", "起保日期"), Column("to", "to", "终保日期"), Column("premium", "premium", "保费"),
                 ], rows: try Insurance.policies(connection, person: idNumber).map { row in
                     [row["insurer"], row["policy_number"], row["valid_from"], row["valid_to"], yuan(row["premium_fen"])]
+                }),
+                Output.Section(key: "facts", title: Text(en: "Facts over time", zh: "信息变更记录"), columns: [
+                    Column("from", "from", "起始日期"), Column("to", "to", "终止日期"), Column("household_id", "household", "户编号"),
+                    Column("village_code", "village", "村代码"), Column("category", "category", "人员类别"),
+                    Column("labour_capacity", "labour capacity", "劳动能力"), Column("bank_account", "bank account", "银行账号"),
+                ], rows: try Persons.history(connection, id: idNumber).map { version in
+                    [version.from?.iso, version.to?.iso, version.householdID, version.villageCode,
+                     vocabulary.label(.personCategory, version.category, lang),
+                     vocabulary.label(.labourCapacity, version.labourCapacity, lang), shownAccount(version.bankAccount)]
                 }),
             ])
         }
@@ -195,13 +211,13 @@ struct PersonCommand: ParsableCommand {
 
         func run() throws {
             let connection = try global.connect()
-            let row = try Persons.setStatus(connection, id: try Persons.parseID(id), status: set,
-                                            from: try Parse.day(from, "--from"), to: try to.map { try Parse.day($0, "--to") })
+            let period = try Persons.setStatus(connection, id: try Persons.parseID(id), status: set,
+                                               from: try Parse.day(from, "--from"), to: try to.map { try Parse.day($0, "--to") })
             let vocabulary = try Vocabulary.load(connection)
             global.output.entity([
-                (Column("status", "status", "状态"), row["status"].map { vocabulary.label(.personStatus, $0, global.lang) }),
-                (Column("from", "from", "起始日期"), row["valid_from"]),
-                (Column("to", "to", "终止日期"), row["valid_to"]),
+                (Column("status", "status", "状态"), vocabulary.label(.personStatus, period.status, global.lang)),
+                (Column("from", "from", "起始日期"), period.from.iso),
+                (Column("to", "to", "终止日期"), period.to?.iso),
             ])
         }
     }

@@ -38,7 +38,7 @@ struct AccessTests {
             postB = try world.post(region: Fixtures.villageB1)
             postY = try world.post(region: Scene.villageY)
             proposedA = try Posts.propose(world.connection, region: Fixtures.villageA1, type: "cleaner", funding: "other",
-                                          developer: "首羡镇人民政府", need: "村道保洁")["id"]!
+                                          developer: "首羡镇人民政府", need: "村道保洁", on: Day(iso: "2025-12-01")!).id
             try world.hire(postA2, personA2, "2026-01-01", "2026-12-31")
             try world.hire(postB, personB, "2026-01-01", "2026-12-31")
             try world.hire(postY, personY, "2026-01-01", "2026-12-31")

@@ -25,7 +25,7 @@ struct AuditCommandTests {
         #expect(lines.first == "rule,county,township,village,id_number,name,post_id,from,to,month,amount,explanation,basis")
         #expect(lines.count == 3)
         #expect(lines[1].hasPrefix("DECEASED_IN_POST,丰县,首羡镇,首羡村,\(person.masked),"), "\(lines[1])")
-        #expect(lines[1].contains(",\(held),2026-05-10,2026-06-30,,,died on 2026-05-10 and is still in post"))
+        #expect(lines[1].contains(",\(held),2026-05-10,2026-06-30,,0.00,\"died on 2026-05-10 and is still in post"), "\(lines[1])")
         #expect(lines[2].hasPrefix("VACANT_TOO_LONG,丰县,顺河镇,顺河村,,,\(vacant),2026-01-01,2026-06-30,,,vacant for 181 days"), "\(lines[2])")
         #expect(!csv.stdout.contains(person.value))
 

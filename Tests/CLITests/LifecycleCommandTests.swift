@@ -15,7 +15,7 @@ struct LifecycleCommandTests {
         let world = try World()
         let person = try world.person(born: "1975-04-04")
         let proposed = try run(world, ["post", "propose", "--region", Fixtures.villageA1, "--type", "保洁员", "--funding", "就业补助资金",
-                                       "--developer", "首羡镇人民政府", "--need", "村道保洁"])
+                                       "--developer", "首羡镇人民政府", "--need", "村道保洁", "--on", "2025-12-01"])
         #expect(proposed.status == 0, "\(proposed.stderr)")
         #expect(proposed.stdout.contains("\"id\":\"320321-00001\""), "\(proposed.stdout)")
         #expect(proposed.stdout.contains("\"state\":\"proposed\""))

@@ -216,6 +216,10 @@ struct FoundationCommandTests {
         try connection.execute("SET welfare_posts.as_of = '2026-06-30'")
         let found = try connection.query("SELECT count(DISTINCT rule) AS n FROM audit_violation")[0]["n"]
         #expect(found == String(planted.count))
+        // Two deaths: one still in post (a case), one recorded rightly, the exit the day before (none).
+        #expect(try connection.query("SELECT count(*) AS n FROM person_status WHERE status = 'deceased'")[0]["n"] == "2")
+        #expect(try connection.query("SELECT count(*) AS n FROM audit_deceased_in_post")[0]["n"] == "1")
+        #expect(first.stdout.contains("exit dated 2026-06-19, the last day in post, reason deceased"))
         let second = try welfarePosts(["demo"], on: database)
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stdout.contains("Violations as of 2026-06-30"))

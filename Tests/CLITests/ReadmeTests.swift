@@ -63,12 +63,12 @@ struct ReadmeTests {
             #expect(result.status == 0, "README: \(command)\n\(result.stderr)")
             if result.status != 0 { break }
         }
-        // What the story says happened did happen.
+        // What the story says happened did happen (the exit as corrected by `exit --correct`).
         let connection = try database.connect()
         let hired = try connection.query("""
             SELECT post_id, exit_on::text FROM placement WHERE id_number = '320321197804123028'
             """)
-        #expect(hired.first?["post_id"] == "320321-00005" && hired.first?["exit_on"] == "2027-03-31", "\(hired)")
+        #expect(hired.first?["post_id"] == "320321-00005" && hired.first?["exit_on"] == "2027-03-15", "\(hired)")
         let posts = try connection.query("SELECT id, state FROM post WHERE id IN ('320321-00010', '320321-00011') ORDER BY id")
         #expect(posts.map { $0["state"] ?? "" } == ["approved", "rejected"], "\(posts)")
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("payroll-2026-07.csv").path))

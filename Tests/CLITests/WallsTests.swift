@@ -183,7 +183,7 @@ struct WallsTests {
         // And the run's seal rewritten to match: the journaled approval says otherwise.
         try scene.connection.execute("""
             SET session_replication_role = replica;
-            UPDATE payroll_run SET lines_digest = payroll_lines_digest(county_code, month) WHERE month = '2026-01-01';
+            UPDATE payroll_run SET lines_digest = payroll_lines_sealed(county_code, month, seal_version) WHERE month = '2026-01-01';
             SET session_replication_role = origin
             """)
         let resealed = try welfarePosts(["journal", "verify"], on: scene.database)
@@ -192,7 +192,7 @@ struct WallsTests {
         // chain verifies, the hash kept outside does not.
         try scene.connection.execute("""
             SET session_replication_role = replica;
-            UPDATE journal SET row_after = jsonb_set(row_after::jsonb, '{lines_digest}', to_jsonb(payroll_lines_digest('320321', '2026-01-01')))::json
+            UPDATE journal SET row_after = jsonb_set(row_after::jsonb, '{lines_digest}', to_jsonb(payroll_lines_sealed('320321', '2026-01-01', 2)))::json
             WHERE table_name = 'payroll_run' AND row_after ->> 'state' = 'approved';
             WITH RECURSIVE c AS (
               SELECT j.seq, j.prev_hash, sha256(j.prev_hash || journal_digest((extract(epoch FROM j.at) * 1000000)::bigint, j.role, j.operation, j.table_name, j.row_key, j.county_code,

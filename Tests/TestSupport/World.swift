@@ -40,7 +40,7 @@ public struct World {
     public func post(type: String = "cleaner", region: String = Fixtures.villageA1, approvedOn: String = "2020-01-01") throws -> String {
         let post = try Posts.propose(connection, region: region, type: type, funding: "employment-fund",
                                      developer: "首羡镇人民政府", need: "村庄保洁", on: Day(iso: "2019-12-01")!)
-        let id = post["id"]!
+        let id = post.id
         _ = try Posts.approve(connection, id, on: Day(iso: approvedOn)!)
         return id
     }

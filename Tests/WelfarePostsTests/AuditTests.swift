@@ -43,8 +43,12 @@ struct AuditTests {
         for person in [dead, exitedBefore, exitedOnDeath] {
             _ = try Persons.setStatus(world.connection, id: person, status: "deceased", from: day("2026-03-11"), to: nil)
         }
+        // Nobody is in post on the day they die: the last day in post, the exit, is the day before.
+        // An exit recorded on the day of death is a one-day case to correct (nothing was paid for it).
         let found = try cases(world, "DECEASED_IN_POST", asOf: "2026-04-30")
-        #expect(found == ["\(dead.value) \(post) 2026-03-11 2026-04-30 - -"], "\(found)")
+        #expect(found == ["\(dead.value) \(post) 2026-03-11 2026-04-30 - 0", "\(exitedOnDeath.value) 320321-00003 2026-03-11 2026-03-11 - 0"], "\(found)")
+        let onDeath = try Audit.violations(world.connection, Audit.Filter(asOf: day("2026-04-30"), rule: "DECEASED_IN_POST"))
+        #expect(onDeath.last?["explanation"]?.contains("correct it with `exit --correct` to 2026-03-10, the last day in post") == true)
         #expect(try cases(world, "DECEASED_IN_POST", asOf: "2026-03-10") == [])
     }
 
@@ -70,9 +74,11 @@ struct AuditTests {
         _ = try Policy.setEligibility(db, region: Fixtures.county, from: day("2026-06-01"), minAge: nil, maxAge: nil,
                                       householdCap: nil, categories: ["poverty-alleviated"])
         #expect(try cases(world, "INELIGIBLE_IN_POST", asOf: "2026-06-30").sorted() == [
-            "\(employed.value) \(p1) 2026-05-01 2026-06-30 - -",
-            "\(cadresRelative.value) \(p2) 2026-02-01 2026-02-28 - -",
-            "\(lowIncome.value) \(p5) 2026-06-30 2026-06-30 - -",
+            // No payroll yet: at stake is what is due for the days, 1,100.00 a month.
+            "\(employed.value) \(p1) 2026-05-01 2026-06-30 - 220000",
+            "\(cadresRelative.value) \(p2) 2026-02-01 2026-02-28 - 110000",
+            // The category judged each day against the policy of that day: from 2026-06-01.
+            "\(lowIncome.value) \(p5) 2026-06-01 2026-06-30 - 110000",
         ].sorted())
         // Before the policy changed, the low-income worker was eligible.
         #expect(try cases(world, "INELIGIBLE_IN_POST", asOf: "2026-05-31").count == 2)
@@ -85,7 +91,8 @@ struct AuditTests {
         let post = try world.post()
         try world.hire(post, older, "2026-08-01", "2027-07-31")
         try world.hire(try world.post(), younger, "2026-08-01", "2027-07-31")
-        #expect(try cases(world, "OVER_AGE_IN_POST", asOf: "2027-07-31") == ["\(older.value) \(post) 2027-07-15 2027-07-31 - -"])
+        // At stake: 17 of July's 31 days of 1,100.00.
+        #expect(try cases(world, "OVER_AGE_IN_POST", asOf: "2027-07-31") == ["\(older.value) \(post) 2027-07-15 2027-07-31 - 60323"])
         #expect(try cases(world, "OVER_AGE_IN_POST", asOf: "2027-07-14") == [])
     }
 

@@ -139,10 +139,10 @@ struct LifecycleTests {
         let world = try World()
         let person = try world.person(born: "1970-01-01")
         let proposed = try Posts.propose(world.connection, region: Fixtures.villageA1, type: "cleaner", funding: "local-fiscal",
-                                         developer: "镇政府", need: "保洁")["id"]!
+                                         developer: "镇政府", need: "保洁", on: Day(iso: "2025-12-01")!).id
         _ = try world.expectRefusal("POST_NOT_OPEN") { try world.hire(proposed, person, "2026-01-01", "2026-12-31") }
         let rejected = try Posts.propose(world.connection, region: Fixtures.villageA1, type: "cleaner", funding: "local-fiscal",
-                                         developer: "镇政府", need: "保洁")["id"]!
+                                         developer: "镇政府", need: "保洁", on: Day(iso: "2025-12-01")!).id
         _ = try Posts.reject(world.connection, rejected, reason: "重复申报")
         _ = try world.expectRefusal("POST_NOT_OPEN") { try world.hire(rejected, person, "2026-01-01", "2026-12-31") }
         let closed = try world.post()
@@ -156,21 +156,26 @@ struct LifecycleTests {
     @Test func payStandardOnApprovalAndOnEveryContractStart() throws {
         let world = try World()
         let elder = try Posts.propose(world.connection, region: Fixtures.villageA1, type: "elder-care", funding: "local-fiscal",
-                                      developer: "镇政府", need: "助老")["id"]!
+                                      developer: "镇政府", need: "助老", on: Day(iso: "2025-12-01")!).id
         let before = try world.fingerprint()
         let error = #expect(throws: AppError.self) { try Posts.approve(world.connection, elder, on: Day(iso: "2026-01-01")!) }
         #expect(error?.code == "PAY_STANDARD")
         #expect(try world.fingerprint() == before)
-        // The cleaner's standard is in force from 2020-01: a contract starting in 2019 has none.
+        // A post is approved only with a standard in force, and one stays in force after it; a
+        // standard removed later (here: the county replaced 2020's by one from 2021) leaves 2020's
+        // contracts without one.
         let post = try world.post(approvedOn: "2020-01-01"), person = try world.person(born: "1970-01-01")
-        _ = try world.expectRefusal("PAY_STANDARD") { try world.hire(post, person, "2019-12-01", "2020-11-30") }
+        _ = try Policy.setPay(world.connection, region: Fixtures.county, type: "cleaner", monthly: Fen(80_000),
+                              socialInsurance: Fen(30_000), from: Month(year: 2021, month: 1)!)
+        try world.connection.command("DELETE FROM pay_standard WHERE effective_from = '2020-01-01'")
+        _ = try world.expectRefusal("PAY_STANDARD") { try world.hire(post, person, "2020-06-01", "2021-05-31") }
     }
 
     @Test func quotaHoldsApprovals() throws {
         let world = try World()
         _ = try Policy.setQuota(world.connection, region: Fixtures.county, year: 2026, posts: 1)
-        let first = try Posts.propose(world.connection, region: Fixtures.villageA1, type: "cleaner", funding: "local-fiscal", developer: "镇政府", need: "保洁")["id"]!
-        let second = try Posts.propose(world.connection, region: Fixtures.villageA2, type: "cleaner", funding: "local-fiscal", developer: "镇政府", need: "保洁")["id"]!
+        let first = try Posts.propose(world.connection, region: Fixtures.villageA1, type: "cleaner", funding: "local-fiscal", developer: "镇政府", need: "保洁", on: Day(iso: "2025-12-01")!).id
+        let second = try Posts.propose(world.connection, region: Fixtures.villageA2, type: "cleaner", funding: "local-fiscal", developer: "镇政府", need: "保洁", on: Day(iso: "2025-12-01")!).id
         _ = try Posts.approve(world.connection, first, on: Day(iso: "2026-02-01")!)
         let before = try world.fingerprint()
         let error = #expect(throws: AppError.self) { try Posts.approve(world.connection, second, on: Day(iso: "2026-02-02")!) }

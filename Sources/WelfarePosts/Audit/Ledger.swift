@@ -74,7 +74,7 @@ public enum Ledger {
                 ), posts AS (SELECT * FROM post WHERE region_code ^@ $1 AND approved_on IS NOT NULL),
                 placements AS (SELECT pl.* FROM placement pl JOIN posts p ON p.id = pl.post_id)
                 SELECT to_char(m.first, 'YYYY-MM') AS month,
-                  (SELECT count(*) FROM posts p WHERE p.approved_on <= m.last AND (p.closed_on IS NULL OR p.closed_on > m.last)) AS posts,
+                  (SELECT count(*) FROM posts p WHERE \(stateOn("p", "m.last")) = 'approved') AS posts,
                   (SELECT count(DISTINCT pl.post_id) FROM placements pl WHERE pl.start_on <= m.last AND (pl.exit_on IS NULL OR pl.exit_on >= m.last)) AS filled,
                   (SELECT count(DISTINCT pl.id_number) FROM placements pl WHERE pl.start_on <= m.last AND (pl.exit_on IS NULL OR pl.exit_on >= m.first)) AS people,
                   (SELECT count(*) FROM placements pl WHERE pl.start_on BETWEEN m.first AND m.last) AS hires,
@@ -94,11 +94,9 @@ public enum Ledger {
         )
         """
 
-    /// A post's state on a day, from its dates.
+    /// A post's state on a day, from its dates: the one definition, `post_state_on` (sql/0017),
+    /// that listings, rules and reports all read.
     private static func stateOn(_ post: String, _ day: String) -> String {
-        """
-        CASE WHEN \(post).closed_on <= \(day) THEN 'closed' WHEN \(post).approved_on <= \(day) THEN 'approved'
-             WHEN \(post).rejected_on <= \(day) THEN 'rejected' ELSE 'proposed' END
-        """
+        "post_state_on(\(post).proposed_on, \(post).approved_on, \(post).rejected_on, \(post).closed_on, \(day))"
     }
 }

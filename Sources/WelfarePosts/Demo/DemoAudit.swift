@@ -2,9 +2,10 @@ import Postgres
 
 /// What the demo county's spring of 2026 leaves for the auditors: the bank's results for
 /// January to March (one payment to a wrong account, one paid twice, one short, one missing),
-/// a death recorded while in post, a trial agreement not renewed, insurance cancelled, two
-/// failed months, and a worker found to have a steady job. The report as of 2026-06-30 finds
-/// each of them.
+/// a death recorded while in post (and another recorded rightly: the death, and the exit
+/// dated the day before), a trial agreement not renewed, insurance cancelled, two failed
+/// months, and a worker found to have a steady job. The report as of 2026-06-30 finds each of
+/// them, and not the death recorded rightly.
 public enum DemoAudit {
     /// The date the demo's violation report is as of.
     public static let asOf = Day(year: 2026, month: 6, day: 30)!
@@ -35,9 +36,8 @@ public enum DemoAudit {
         let (wrongAccount, twice, short, missing) = (inPost[0], inPost[1], inPost[2], inPost[3])
         for month in ["2026-01", "2026-02", "2026-03"] {
             let lines = try connection.query("""
-                SELECT l.id_number, l.post_id, pe.bank_account, sum(l.total_fen) AS total FROM payroll_line l
-                JOIN person pe ON pe.id_number = l.id_number
-                WHERE l.county_code = '320321' AND l.month = $1::date GROUP BY 1, 2, 3 ORDER BY 2
+                SELECT l.id_number, l.post_id, min(l.bank_account) AS bank_account, sum(l.total_fen) AS total FROM payroll_line l
+                WHERE l.county_code = '320321' AND l.month = $1::date GROUP BY 1, 2 ORDER BY 2
                 """, [Month(iso: month)!.firstDay.iso])
             var csv = "身份证号,岗位编号,银行账号,金额,发放日期\n"
             for line in lines {
@@ -64,6 +64,15 @@ public enum DemoAudit {
         let died = inPost[4]
         _ = try Persons.setStatus(connection, id: try ResidentID(died["id_number"]!), status: "deceased", from: day("2026-05-10"), to: nil)
         note("record that \(name(died)) died on 2026-05-10", "登记 \(name(died)) 于 2026-05-10 死亡", "the exit is not recorded", "尚未办理退岗")
+
+        // A death recorded as it should be: the death, and the exit dated the day before (the
+        // last day in post) with reason deceased. Not a case.
+        let recorded = inPost[3]
+        _ = try Persons.setStatus(connection, id: try ResidentID(recorded["id_number"]!), status: "deceased", from: day("2026-06-20"), to: nil)
+        _ = try Placements.exit(connection, person: try ResidentID(recorded["id_number"]!), on: day("2026-06-19"), reason: "deceased")
+        note("record that \(name(recorded)) died on 2026-06-20, and the exit", "登记 \(name(recorded)) 于 2026-06-20 死亡并办理退岗",
+             "exit dated 2026-06-19, the last day in post, reason deceased: nothing is paid from the day of death",
+             "退岗日期为最后在岗日 2026-06-19（死亡前一日），原因“死亡”：自死亡之日起不再发放")
 
         // Insurance cancelled by the insurer from June.
         let lapsed = inPost[2]

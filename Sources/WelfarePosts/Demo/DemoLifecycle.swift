@@ -45,7 +45,7 @@ public enum DemoLifecycle {
             let row = try Posts.propose(connection, region: post.region, type: post.type, funding: post.funding,
                                         developer: "丰县\(post.region.hasPrefix("320321001") ? "凤城街道办事处" : "人民政府")",
                                         need: post.need, on: day("2025-12-15"))
-            ids.append(row["id"]!)
+            ids.append(row.id)
         }
         for id in ids { _ = try Posts.approve(connection, id, on: day("2026-01-01")) }
         steps.append(Step(action: Text(en: "propose and approve \(ids.count) posts", zh: "申报并审批 \(ids.count) 个岗位"),
@@ -82,13 +82,13 @@ public enum DemoLifecycle {
         let first = try ResidentID(hired[0]["id_number"]!)
         try step(Text(en: "renew \(hired[0]["name"]!)'s agreement after 2026-03-31", zh: "为 \(hired[0]["name"]!) 续签协议（原协议至 2026-03-31）")) {
             let row = try Placements.renew(connection, person: first, start: nil, end: day("2026-12-31"), kind: "service-agreement")
-            return Text(en: "renewed \(row["contract_start"]!) to \(row["contract_end"]!)", zh: "续签 \(row["contract_start"]!) 至 \(row["contract_end"]!)")
+            return Text(en: "renewed \(row.contractStart!) to \(row.contractEnd!)", zh: "续签 \(row.contractStart!) 至 \(row.contractEnd!)")
         }
         // 有序退岗: one person found a steady job.
         let leaver = try ResidentID(hired[1]["id_number"]!)
         try step(Text(en: "\(hired[1]["name"]!) leaves for a steady job", zh: "\(hired[1]["name"]!) 实现稳定就业退岗")) {
             let row = try Placements.exit(connection, person: leaver, on: day("2026-05-31"), reason: "employed-elsewhere")
-            return Text(en: "exit recorded: last day in post \(row["exit_on"]!)", zh: "已办理退岗：最后在岗日 \(row["exit_on"]!)")
+            return Text(en: "exit recorded: last day in post \(row.exitOn!)", zh: "已办理退岗：最后在岗日 \(row.exitOn!)")
         }
 
         // The rules at work: each of these is refused, and nothing changes.
@@ -132,7 +132,7 @@ public enum DemoLifecycle {
         try attempt(Text(en: "the post is occupied", zh: "岗位已有人在岗"), { $0["id_number"] == longContract }, post: ids[2])
         try attempt(Text(en: "already in another post", zh: "已在其他岗位"), { $0["id_number"] == hired[2]["id_number"] })
         let facility = try Posts.propose(connection, region: "320321102203", type: "facility-keeper", funding: "local-fiscal",
-                                         developer: "顺河镇人民政府", need: "刘集村公共设施管护", on: day("2026-05-20"))["id"]!
+                                         developer: "顺河镇人民政府", need: "刘集村公共设施管护", on: day("2025-12-20")).id
         try step(Text(en: "approve a facility keeper's post, a type with no pay standard", zh: "审批设施管护员岗位（该类岗位未定待遇标准）")) {
             _ = try Posts.approve(connection, facility, on: day("2026-06-01"))
             return Text(en: "approved (unexpected)", zh: "已审批（不应发生）")

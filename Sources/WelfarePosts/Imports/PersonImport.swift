@@ -1,6 +1,10 @@
 import Postgres
 
-/// `person import`: upserts persons by resident ID (SPEC §10), all or nothing.
+/// `person import`: upserts persons by resident ID (SPEC §10), all or nothing. A person's
+/// category, labour capacity, household, village and bank account have history (SPEC §5): a
+/// changed row records its values from its `effective_from` (生效日期) date, else `--from`, else
+/// today, and keeps the old ones before it (`person_history`, sql/0017b); a new person's facts
+/// hold from the start.
 public enum PersonImport {
     public static let columns = [
         ImportColumn("id_number", "身份证号"), ImportColumn("name", "姓名", kind: .name),
@@ -8,17 +12,19 @@ public enum PersonImport {
         ImportColumn("category", "人员类别"), ImportColumn("labour_capacity", "劳动能力"),
         ImportColumn("bank_account", "银行账号", required: false),
         ImportColumn("phone", "联系电话", required: false, kind: .code(maxLength: 20), formulaCheck: false),
+        ImportColumn("effective_from", "生效日期", required: false),
     ]
 
-    static let staged = ["id_number", "name", "household_id", "village_code", "category", "labour_capacity", "bank_account", "phone"]
+    static let staged = ["id_number", "name", "household_id", "village_code", "category", "labour_capacity", "bank_account", "phone",
+                         "effective_from"]
 
-    public static func run(_ connection: Connection, file: CSVFile, dryRun: Bool, today: Day = .today()) throws -> ImportOutcome {
+    public static func run(_ connection: Connection, file: CSVFile, dryRun: Bool, from: Day? = nil, today: Day = .today()) throws -> ImportOutcome {
         let vocabulary = try Vocabulary.load(connection)
         return try Database.mapped {
             try connection.transaction {
                 var staging = try Staging(file: file, columns: columns, connection: connection, table: "person_stage",
                                           stagingColumns: staged) { row in
-                    clean(&row, vocabulary: vocabulary, today: today)
+                    clean(&row, vocabulary: vocabulary, from: from ?? today, today: today)
                 }
                 try staging.check(connection, """
                     SELECT line, 'id_number' AS key, first FROM (
@@ -48,26 +54,49 @@ public enum PersonImport {
                     }
                 }
                 let keep = [staging.header.position["bank_account"] == nil, staging.header.position["phone"] == nil]
-                if dryRun {
-                    let counts = try connection.query("""
-                        SELECT count(*) FILTER (WHERE p.id_number IS NULL) AS inserted,
-                               count(*) FILTER (WHERE p.id_number IS NOT NULL AND \(changed)) AS updated
-                        FROM person_stage s LEFT JOIN person p ON p.id_number = s.id_number
-                        """, keep)
-                    return ImportOutcome(rows: staging.rowCount, inserted: try counts[0].decode("inserted"),
-                                         updated: try counts[0].decode("updated"), dryRun: true)
-                }
                 // Imports run one at a time, so the new/changed split below cannot race another
                 // import; hires and other writers of other tables are not held up.
-                try connection.execute("LOCK TABLE person IN SHARE ROW EXCLUSIVE MODE")
-                // Only rows that differ are written: re-importing a file changes nothing.
-                let updated = try connection.command("""
-                    UPDATE person p SET county_code = left(s.village_code, 6), name = s.name, household_id = s.household_id,
-                      village_code = s.village_code, category = s.category, labour_capacity = s.labour_capacity,
-                      bank_account = CASE WHEN $1 THEN p.bank_account ELSE s.bank_account END,
-                      phone = CASE WHEN $2 THEN p.phone ELSE s.phone END, updated_at = now()
-                    FROM person_stage s WHERE p.id_number = s.id_number AND \(changed)
+                if !dryRun { try connection.execute("LOCK TABLE person IN SHARE ROW EXCLUSIVE MODE") }
+                // The staged rows of known persons that change something, each beside the version
+                // of the person's facts in force on its date: the current one, or an older one (a
+                // change dated before the current facts began). Only these are written: an
+                // unchanged re-import writes nothing. An optional column left out of the file
+                // ($1: no bank_account column, $2: no phone column) keeps what is stored; an
+                // empty cell clears it.
+                try connection.command("""
+                    CREATE TEMP TABLE person_change ON COMMIT DROP AS
+                    SELECT c.* FROM (
+                      SELECT s.id_number, s.name, s.household_id, s.village_code, s.category, s.labour_capacity,
+                             CASE WHEN $1 THEN p.bank_account ELSE s.bank_account END AS bank_account,
+                             CASE WHEN $2 THEN p.phone ELSE s.phone END AS phone, s.effective_from::date AS day,
+                             p.facts_from AS current_from, NULL::bigint AS history_id, NULL::date AS history_from, NULL::date AS history_to,
+                             p.household_id AS old_household_id, p.village_code AS old_village_code, p.category AS old_category,
+                             p.labour_capacity AS old_labour_capacity, p.bank_account AS old_bank_account, p.name AS old_name, p.phone AS old_phone
+                      FROM person_stage s JOIN person p ON p.id_number = s.id_number
+                      WHERE p.facts_from IS NULL OR s.effective_from::date >= p.facts_from
+                      UNION ALL
+                      -- Dated before the current facts began: only persons with history can be.
+                      SELECT s.id_number, s.name, s.household_id, s.village_code, s.category, s.labour_capacity,
+                             CASE WHEN $1 THEN h.bank_account ELSE s.bank_account END,
+                             CASE WHEN $2 THEN p.phone ELSE s.phone END, s.effective_from::date,
+                             p.facts_from, h.id, lower(h.valid), upper(h.valid),
+                             h.household_id, h.village_code, h.category, h.labour_capacity, h.bank_account, p.name, p.phone
+                      FROM person_history h JOIN person_stage s ON s.id_number = h.id_number AND h.valid @> s.effective_from::date
+                      JOIN person p ON p.id_number = s.id_number
+                      WHERE s.effective_from::date < p.facts_from
+                    ) c
+                    WHERE (c.household_id, c.village_code, c.category, c.labour_capacity, c.bank_account, c.name, c.phone)
+                          IS DISTINCT FROM (c.old_household_id, c.old_village_code, c.old_category, c.old_labour_capacity,
+                                            c.old_bank_account, c.old_name, c.old_phone)
                     """, keep)
+                let updated = Int(try connection.query("SELECT count(*) AS n FROM person_change")[0].decode("n", as: Int64.self))
+                if dryRun {
+                    let inserted = try connection.query("""
+                        SELECT count(*) AS n FROM person_stage s WHERE NOT EXISTS (SELECT 1 FROM person p WHERE p.id_number = s.id_number)
+                        """)[0].decode("n", as: Int.self)
+                    return ImportOutcome(rows: staging.rowCount, inserted: inserted, updated: updated, dryRun: true)
+                }
+                if updated > 0 { try record(connection) }
                 let inserted = try connection.command("""
                     INSERT INTO person (county_code, id_number, name, household_id, village_code, category,
                                         labour_capacity, bank_account, phone)
@@ -80,17 +109,58 @@ public enum PersonImport {
         }
     }
 
-    /// True when staged row `s` differs from stored person `p`. An optional column left out of
-    /// the file ($1: no bank_account column, $2: no phone column) keeps what is stored; an empty
-    /// cell clears it.
-    static let changed = """
-        (p.name, p.household_id, p.village_code, p.category, p.labour_capacity, p.bank_account, p.phone)
-          IS DISTINCT FROM (s.name, s.household_id, s.village_code, s.category, s.labour_capacity,
-            CASE WHEN $1 THEN p.bank_account ELSE s.bank_account END, CASE WHEN $2 THEN p.phone ELSE s.phone END)
-        """
+    /// Writes the changes in `person_change`, set-wise. A change of facts dated after the current
+    /// facts' first day ends them the day before (they become history) and makes the new values
+    /// current from its date; dated on that very day, it replaces them. A change dated before the
+    /// current facts began lands in the older version in force on its date: it replaces that
+    /// version when dated on its first day, else ends it the day before and holds until the
+    /// version after it begins. Names and phone numbers have no history.
+    static func record(_ connection: Connection) throws {
+        let factsChanged = """
+            (c.household_id, c.village_code, c.category, c.labour_capacity, c.bank_account)
+              IS DISTINCT FROM (c.old_household_id, c.old_village_code, c.old_category, c.old_labour_capacity, c.old_bank_account)
+            """
+        let current = "c.history_id IS NULL AND \(factsChanged)"
+        try connection.command("""
+            UPDATE person p SET name = c.name, phone = c.phone, updated_at = now(),
+              county_code = CASE WHEN \(current) THEN left(c.village_code, 6) ELSE p.county_code END,
+              household_id = CASE WHEN \(current) THEN c.household_id ELSE p.household_id END,
+              village_code = CASE WHEN \(current) THEN c.village_code ELSE p.village_code END,
+              category = CASE WHEN \(current) THEN c.category ELSE p.category END,
+              labour_capacity = CASE WHEN \(current) THEN c.labour_capacity ELSE p.labour_capacity END,
+              bank_account = CASE WHEN \(current) THEN c.bank_account ELSE p.bank_account END,
+              facts_from = CASE WHEN \(current) THEN c.day ELSE p.facts_from END
+            FROM person_change c WHERE p.id_number = c.id_number
+            """)
+        // The replaced current facts, kept over the days they held.
+        try connection.command("""
+            INSERT INTO person_history (county_code, id_number, valid, household_id, village_code, category, labour_capacity, bank_account)
+            SELECT left(c.old_village_code, 6), c.id_number, daterange(c.current_from, c.day), c.old_household_id, c.old_village_code,
+                   c.old_category, c.old_labour_capacity, c.old_bank_account
+            FROM person_change c
+            WHERE \(current) AND (c.current_from IS NULL OR c.day > c.current_from)
+            """)
+        // Changes dated inside an older version: it is replaced on its first day, else split there.
+        let older = "c.history_id IS NOT NULL AND \(factsChanged)"
+        try connection.command("""
+            UPDATE person_history h SET county_code = left(c.village_code, 6), household_id = c.household_id,
+              village_code = c.village_code, category = c.category, labour_capacity = c.labour_capacity, bank_account = c.bank_account
+            FROM person_change c WHERE h.id = c.history_id AND \(older) AND c.day = c.history_from
+            """)
+        try connection.command("""
+            UPDATE person_history h SET valid = daterange(lower(h.valid), c.day)
+            FROM person_change c WHERE h.id = c.history_id AND \(older) AND (c.history_from IS NULL OR c.day > c.history_from)
+            """)
+        try connection.command("""
+            INSERT INTO person_history (county_code, id_number, valid, household_id, village_code, category, labour_capacity, bank_account)
+            SELECT left(c.village_code, 6), c.id_number, daterange(c.day, c.history_to), c.household_id, c.village_code,
+                   c.category, c.labour_capacity, c.bank_account
+            FROM person_change c WHERE \(older) AND (c.history_from IS NULL OR c.day > c.history_from)
+            """)
+    }
 
     /// Checks one row's values; returns them normalised (codes, upper-case X, 12-digit village).
-    static func clean(_ row: inout ImportRow, vocabulary: Vocabulary, today: Day) -> [String?]? {
+    static func clean(_ row: inout ImportRow, vocabulary: Vocabulary, from: Day, today: Day) -> [String?]? {
         let id = row.residentID(today: today)
         let name = row.required("name", "姓名")
         let household = row.required("household_id", "户编号")
@@ -118,8 +188,14 @@ public enum PersonImport {
             row.problem("phone", Text(en: "'\(TextValue.quoted(phone))' is not a phone number: digits, with spaces or '-' between them and an optional leading '+'",
                                       zh: "“\(TextValue.quoted(phone))”不是有效的电话号码：应为数字，可用空格或“-”分隔，可以“+”开头"))
         }
+        var effective = from
+        if let text = row.value("effective_from") {
+            if let day = Day(iso: text) { effective = day } else {
+                row.problem("effective_from", Text(en: "'\(text)' is not a date: write YYYY-MM-DD", zh: "“\(text)”不是日期：请写成 YYYY-MM-DD"))
+            }
+        }
         guard row.problems.isEmpty, let id, let name, let household, let village, let category, let capacity else { return nil }
-        return [id, name, household, village, category, capacity, account, phone]
+        return [id, name, household, village, category, capacity, account, phone, effective.iso]
     }
 }
 

@@ -18,26 +18,28 @@ enum Eligibility {
     /// would fix them: the person, then the household, then the paperwork.
     static func check(_ connection: Connection, _ contract: Contract) throws {
         let facts = try connection.query("""
-            SELECT p.name, p.labour_capacity, p.category, e.min_age, e.max_age, e.household_cap,
+            SELECT p.name, f.labour_capacity, f.category, e.min_age, e.max_age, e.household_cap,
                    array_to_string(e.categories, ',') AS categories,
                    age_on(resident_birth_date(p.id_number), $2::date) AS age,
-                   p.category = ANY (e.categories) AS category_ok,
+                   f.category = ANY (e.categories) AS category_ok,
                    (SELECT string_agg(s.status, ',' ORDER BY s.status) FROM person_status s
                      WHERE s.id_number = p.id_number AND s.valid_from <= $2::date
                        AND (s.valid_to IS NULL OR s.valid_to >= $2::date)) AS statuses,
-                   -- Whole households, whatever the operator's region hides (sql/0013): whether a
-                   -- member is a village cadre, and the names of those the operator may see.
+                   -- Whole households as they were on the start, whatever the operator's region
+                   -- hides (sql/0013, 0017b): whether a member is a village cadre, and the names
+                   -- of those the operator may see.
                    household_has_cadre(p.id_number, $2::date) AS cadre_in_household,
-                   (SELECT string_agg(m.name, ',' ORDER BY m.name) FROM person m JOIN person_status s ON s.id_number = m.id_number
-                     WHERE m.county_code = p.county_code AND m.household_id = p.household_id AND m.id_number <> p.id_number
-                       AND s.status = 'village-cadre' AND s.valid_from <= $2::date
+                   (SELECT string_agg(pe.name, ',' ORDER BY pe.name) FROM person_version m JOIN person pe ON pe.id_number = m.id_number
+                     JOIN person_status s ON s.id_number = m.id_number
+                     WHERE m.county_code = f.county_code AND m.household_id = f.household_id AND m.id_number <> p.id_number
+                       AND m.valid @> $2::date AND s.status = 'village-cadre' AND s.valid_from <= $2::date
                        AND (s.valid_to IS NULL OR s.valid_to >= $2::date)) AS visible_cadres,
                    insurance_coverage(p.id_number) @> daterange($2::date, $3::date, '[]') AS insured,
                    (SELECT min(d)::date::text FROM generate_series($2::date, $3::date, interval '1 day') d
                      WHERE NOT insurance_coverage(p.id_number) @> d::date) AS first_uncovered,
                    EXISTS (SELECT 1 FROM pay_standard_on($4, $5, $2::date)) AS paid,
                    household_in_post(p.id_number, $2::date) AS household_in_post
-            FROM person p CROSS JOIN eligibility_on($4, $2::date) e
+            FROM person p CROSS JOIN LATERAL person_facts_on(p.id_number, $2::date) f CROSS JOIN eligibility_on($4, $2::date) e
             WHERE p.id_number = $1
             """, [contract.id.value, contract.start.iso, contract.end.iso, contract.postRegion, contract.postType])
         guard let f = facts.first else { throw Persons.notRegistered(contract.id) }

@@ -35,7 +35,7 @@ public enum Payroll {
     /// Writes the draft lines of `month` for every county of the region, replacing an earlier
     /// draft, and adjustment lines for every approved earlier month of those counties whose due
     /// amount has changed since. Refused whole if any of the county-months is approved.
-    public static func run(_ connection: Connection, month: Month, region: String?) throws -> RunOutcome {
+    public static func run(_ connection: Connection, month: Month, region: String?, today: Day = .today()) throws -> RunOutcome {
         try Database.mapped {
             try connection.transaction {
                 let counties = try counties(connection, region: region)
@@ -61,14 +61,24 @@ public enum Payroll {
                     INSERT INTO payroll_run AS r (county_code, month) SELECT c, $2::date FROM unnest($1::text[]) c
                     ON CONFLICT (county_code, month) DO UPDATE SET run_at = now()
                     """, [counties, month.firstDay.iso])
+                // Each line keeps the name, the bank account in force on the day of the run (the
+                // account the bank will pay) and the standards it was computed with: an approved
+                // month is a snapshot (SPEC §6), whatever changes later.
+                let snapshot = """
+                    pe.name, CASE WHEN pe.facts_from IS NULL OR pe.facts_from <= $4::date THEN pe.bank_account
+                                  ELSE (SELECT h.bank_account FROM person_history h WHERE h.id_number = pe.id_number AND h.valid @> $4::date) END
+                    """
                 let regular = try connection.command("""
                     INSERT INTO payroll_line (county_code, month, for_month, kind, id_number, post_id, days_in_post,
-                                              post_subsidy_fen, social_insurance_fen)
+                                              post_subsidy_fen, social_insurance_fen, name, bank_account,
+                                              post_subsidy_standard_fen, social_insurance_standard_fen)
                     SELECT d.county_code, d.month, d.month, 'regular', d.id_number, d.post_id, d.days_in_post,
-                           d.post_subsidy_fen, d.social_insurance_fen
-                    FROM payroll_due($1::date, $1::date, $2) d WHERE d.county_code = ANY ($3::text[])
+                           d.post_subsidy_fen, d.social_insurance_fen, \(snapshot),
+                           d.post_subsidy_standard_fen, d.social_insurance_standard_fen
+                    FROM payroll_due($1::date, $1::date, $2) d JOIN person pe ON pe.id_number = d.id_number
+                    WHERE d.county_code = ANY ($3::text[])
                     ORDER BY d.county_code, d.id_number, d.post_id
-                    """, [month.firstDay.iso, commonPrefix(counties), counties])
+                    """, [month.firstDay.iso, commonPrefix(counties), counties, today])
                 // Approved earlier months: what is due now against what has been booked for them
                 // (their regular lines and every adjustment made for them since).
                 let adjustments = try connection.command("""
@@ -85,14 +95,17 @@ public enum Payroll {
                       GROUP BY 1, 2, 3, 4
                     )
                     INSERT INTO payroll_line (county_code, month, for_month, kind, id_number, post_id, days_in_post,
-                                              post_subsidy_fen, social_insurance_fen, adjustment_fen)
+                                              post_subsidy_fen, social_insurance_fen, adjustment_fen, name, bank_account,
+                                              post_subsidy_standard_fen, social_insurance_standard_fen)
                     SELECT coalesce(d.county_code, b.county_code), $1::date, coalesce(d.month, b.month), 'adjustment',
                            coalesce(d.id_number, b.id_number), coalesce(d.post_id, b.post_id), 0, 0, 0,
-                           coalesce(d.post_subsidy_fen + d.social_insurance_fen, 0) - coalesce(b.total_fen, 0)
+                           coalesce(d.post_subsidy_fen + d.social_insurance_fen, 0) - coalesce(b.total_fen, 0), \(snapshot),
+                           d.post_subsidy_standard_fen, d.social_insurance_standard_fen
                     FROM due d FULL JOIN booked b
                       ON b.county_code = d.county_code AND b.month = d.month AND b.id_number = d.id_number AND b.post_id = d.post_id
+                    JOIN person pe ON pe.id_number = coalesce(d.id_number, b.id_number)
                     WHERE coalesce(d.post_subsidy_fen + d.social_insurance_fen, 0) <> coalesce(b.total_fen, 0)
-                    """, [month.firstDay.iso, commonPrefix(counties), counties])
+                    """, [month.firstDay.iso, commonPrefix(counties), counties, today])
                 let totals = try connection.query("""
                     SELECT coalesce(sum(total_fen), 0) AS total, coalesce(sum(adjustment_fen), 0) AS adjustment
                     FROM payroll_line WHERE county_code = ANY ($1::text[]) AND month = $2::date

@@ -11,17 +11,20 @@ public enum Persons {
         }
     }
 
-    /// The person's row (with labels resolved by the caller), or NOT_FOUND.
-    public static func find(_ connection: Connection, _ id: ResidentID) throws -> Row {
+    /// The person as on a day (default today): their facts in force that day (SPEC §5, facts
+    /// with history), or NOT_FOUND.
+    public static func find(_ connection: Connection, _ id: ResidentID, on day: Day = .today()) throws -> PersonFacts {
         let rows = try Database.mapped {
             try connection.query("""
-                SELECT p.id_number, p.name, p.household_id, p.village_code, v.name AS village,
-                       t.name AS township, p.county_code, p.category, p.labour_capacity, p.bank_account, p.phone,
-                       resident_birth_date(p.id_number)::text AS birth_date
-                FROM person p JOIN region v ON v.code = p.village_code
+                SELECT p.id_number, p.name, p.phone, resident_birth_date(p.id_number) AS birth_date, f.county_code,
+                       f.household_id, f.village_code, v.name AS village, t.name AS township, f.category, f.labour_capacity,
+                       f.bank_account, f.facts_from, $2::date AS day, p.facts_from AS latest_from,
+                       p.county_code AS registered_county
+                FROM person p CROSS JOIN LATERAL person_facts_on(p.id_number, $2::date) f
+                JOIN region v ON v.code = f.village_code
                 LEFT JOIN region t ON t.code = v.parent_code
                 WHERE p.id_number = $1
-                """, [id.value])
+                """, [id.value, day])
         }
         guard let row = rows.first else {
             // Row-level security hides persons of other regions: say so rather than "not registered".
@@ -30,7 +33,7 @@ public enum Persons {
             }
             throw notRegistered(id)
         }
-        return row
+        return try Database.mapped { try PersonFacts(row: row) }
     }
 
     /// `person list` (SPEC §16): finds persons without their resident ID. Every filter is
@@ -80,42 +83,54 @@ public enum Persons {
     }
 
     /// Status periods of a person, oldest first.
-    public static func statuses(_ connection: Connection, id: String) throws -> [Row] {
+    public static func statuses(_ connection: Connection, id: String) throws -> [StatusPeriod] {
         try Database.mapped {
             try connection.query("""
-                SELECT status, valid_from::text, valid_to::text FROM person_status
+                SELECT status, valid_from, valid_to FROM person_status
                 WHERE id_number = $1 ORDER BY valid_from, status
-                """, [id])
+                """, [id]).map(StatusPeriod.init(row:))
         }
     }
 
     /// The person's placements, oldest first, each with its contracts as `kind start…end; …`.
-    public static func placements(_ connection: Connection, id: String) throws -> [Row] {
+    public static func placements(_ connection: Connection, id: String) throws -> [PersonPlacement] {
         try Database.mapped {
             try connection.query("""
-                SELECT pl.post_id, r.name AS region_name, pl.start_on::text, pl.exit_on::text, pl.exit_reason,
+                SELECT pl.post_id, r.name AS region_name, pl.start_on, pl.exit_on, pl.exit_reason,
                        (SELECT string_agg(c.kind || ' ' || c.start_on || '…' || c.end_on, '; ' ORDER BY c.start_on)
                         FROM contract c WHERE c.placement_id = pl.id) AS contracts
                 FROM placement pl JOIN post p ON p.id = pl.post_id JOIN region r ON r.code = p.region_code
                 WHERE pl.id_number = $1 ORDER BY pl.start_on
-                """, [id])
+                """, [id]).map(PersonPlacement.init(row:))
         }
     }
 
-    /// Other members of the person's household, by household ID within the county.
-    public static func household(_ connection: Connection, of person: Row) throws -> [Row] {
+    /// Other members of the person's household on the person's day, by household ID within the
+    /// county (households as they were that day).
+    public static func household(_ connection: Connection, of person: PersonFacts) throws -> [HouseholdMember] {
         try Database.mapped {
             try connection.query("""
-                SELECT id_number, name FROM person
-                WHERE county_code = $1 AND household_id = $2 AND id_number <> $3 ORDER BY id_number
-                """, [person["county_code"], person["household_id"], person["id_number"]])
+                SELECT v.id_number, p.name FROM person_version v JOIN person p ON p.id_number = v.id_number
+                WHERE v.county_code = $1 AND v.household_id = $2 AND v.id_number <> $3 AND v.valid @> $4::date ORDER BY v.id_number
+                """, [person.countyCode, person.householdID, person.idNumber, person.day]).map(HouseholdMember.init(row:))
+        }
+    }
+
+    /// Every version of the person's facts, oldest first, each with the days it held.
+    public static func history(_ connection: Connection, id: String) throws -> [FactsVersion] {
+        try Database.mapped {
+            try connection.query("""
+                SELECT lower(valid) AS valid_from, upper(valid) - 1 AS valid_to, household_id, village_code,
+                       category, labour_capacity, bank_account
+                FROM person_version WHERE id_number = $1 ORDER BY lower(valid) NULLS FIRST
+                """, [id]).map(FactsVersion.init(row:))
         }
     }
 
     /// Records a status period (`person status ID --set S --from D [--to D]`). The same status
     /// with the same from-date is replaced (to close a period, give its --to); an overlap with
     /// another period of the same status is refused.
-    public static func setStatus(_ connection: Connection, id: ResidentID, status text: String, from: Day, to: Day?) throws -> Row {
+    public static func setStatus(_ connection: Connection, id: ResidentID, status text: String, from: Day, to: Day?) throws -> StatusPeriod {
         let status = try Vocabulary.load(connection).require(.personStatus, text)
         if let to, to < from {
             throw AppError.toBeforeFrom(from, to)
@@ -124,13 +139,13 @@ public enum Persons {
         return try Database.mapped {
             try connection.transaction {
                 try connection.command("DELETE FROM person_status WHERE id_number = $1 AND status = $2 AND valid_from = $3::date",
-                                       [person["id_number"], status, from.iso])
+                                       [person.idNumber, status, from.iso])
                 do {
                     return try connection.query("""
                         INSERT INTO person_status (county_code, id_number, status, valid_from, valid_to)
                         VALUES ($1, $2, $3, $4::date, $5::date)
-                        RETURNING status, valid_from::text, valid_to::text
-                        """, [person["county_code"], person["id_number"], status, from.iso, to?.iso])[0]
+                        RETURNING status, valid_from, valid_to
+                        """, [person.registeredCounty, person.idNumber, status, from.iso, to?.iso]).map(StatusPeriod.init(row:))[0]
                 } catch let error as PostgresError where error.constraintName == "status_no_overlap" {
                     throw AppError.badInput(Text(
                         en: "this person already has a '\(status)' period overlapping \(from)…\(to?.iso ?? ""): close or correct that period (same --from) instead",
@@ -138,5 +153,116 @@ public enum Persons {
                 }
             }
         }
+    }
+}
+
+/// A person as on a day: who they are, and their facts in force that day.
+public struct PersonFacts: Sendable {
+    public let idNumber: String
+    public let name: String
+    public let phone: String?
+    public let birthDate: Day
+    /// The county of the village they lived in that day.
+    public let countyCode: String
+    public let householdID: String
+    public let villageCode: String
+    public let villageName: String
+    public let townshipName: String?
+    public let category: String
+    public let labourCapacity: String
+    public let bankAccount: String?
+    /// The first day these facts held (nil: from the start).
+    public let factsFrom: Day?
+    /// The day the facts are for.
+    public let day: Day
+    /// The first day of the latest facts recorded (nil: from the start), which may be after `day`.
+    public let latestFrom: Day?
+    /// The county the person is registered in now (their latest village's).
+    public let registeredCounty: String
+
+    init(row: Row) throws {
+        idNumber = try row.decode("id_number")
+        name = try row.decode("name")
+        phone = try row.decodeIfPresent("phone")
+        birthDate = try row.decode("birth_date")
+        countyCode = try row.decode("county_code")
+        householdID = try row.decode("household_id")
+        villageCode = try row.decode("village_code")
+        villageName = try row.decode("village")
+        townshipName = try row.decodeIfPresent("township")
+        category = try row.decode("category")
+        labourCapacity = try row.decode("labour_capacity")
+        bankAccount = try row.decodeIfPresent("bank_account")
+        factsFrom = try row.decodeIfPresent("facts_from")
+        day = try row.decode("day")
+        latestFrom = try row.decodeIfPresent("latest_from")
+        registeredCounty = try row.decode("registered_county")
+    }
+
+}
+
+/// A status period of a person (deceased, village cadre, …): from a day, to a day or open.
+public struct StatusPeriod: Sendable {
+    public let status: String
+    public let from: Day
+    public let to: Day?
+
+    init(row: Row) throws {
+        status = try row.decode("status")
+        from = try row.decode("valid_from")
+        to = try row.decodeIfPresent("valid_to")
+    }
+}
+
+/// One of a person's placements, as `person show` lists them.
+public struct PersonPlacement: Sendable {
+    public let postID: String
+    public let regionName: String
+    public let startOn: Day
+    public let exitOn: Day?
+    public let exitReason: String?
+    /// The contracts as `kind start…end; …`.
+    public let contracts: String?
+
+    init(row: Row) throws {
+        postID = try row.decode("post_id")
+        regionName = try row.decode("region_name")
+        startOn = try row.decode("start_on")
+        exitOn = try row.decodeIfPresent("exit_on")
+        exitReason = try row.decodeIfPresent("exit_reason")
+        contracts = try row.decodeIfPresent("contracts")
+    }
+}
+
+/// Another member of a person's household.
+public struct HouseholdMember: Sendable {
+    public let idNumber: String
+    public let name: String
+
+    init(row: Row) throws {
+        idNumber = try row.decode("id_number")
+        name = try row.decode("name")
+    }
+}
+
+/// One version of a person's facts and the days it held (`from` nil: from the start; `to` nil:
+/// still in force).
+public struct FactsVersion: Sendable {
+    public let from: Day?
+    public let to: Day?
+    public let householdID: String
+    public let villageCode: String
+    public let category: String
+    public let labourCapacity: String
+    public let bankAccount: String?
+
+    init(row: Row) throws {
+        from = try row.decodeIfPresent("valid_from")
+        to = try row.decodeIfPresent("valid_to")
+        householdID = try row.decode("household_id")
+        villageCode = try row.decode("village_code")
+        category = try row.decode("category")
+        labourCapacity = try row.decode("labour_capacity")
+        bankAccount = try row.decodeIfPresent("bank_account")
     }
 }

@@ -61,19 +61,39 @@ public enum Policy {
         }
     }
 
-    public static func setQuota(_ connection: Connection, region text: String, year: Int, posts: Int) throws -> Row {
+    /// What `policy quota` did: the quota, and the most posts in force on a day of its year when
+    /// that is more (a cut below the posts in force is accepted, and reported by the audit's
+    /// OVER_QUOTA).
+    public struct QuotaSet: Sendable {
+        public let countyCode: String
+        public let year: Int
+        public let posts: Int
+        public let over: (posts: Int, day: Day)?
+    }
+
+    public static func setQuota(_ connection: Connection, region text: String, year: Int, posts: Int) throws -> QuotaSet {
         let region = try Regions.require(connection, text)
         guard region.level == .county else {
             throw AppError.badInput(Text(en: "a quota is set per county: \(region.value) is not a county",
                                          zh: "岗位总量按县设置：\(region.value) 不是县级区划"), code: "POLICY_REGION")
         }
         guard posts >= 0 else { throw AppError.badInput(Text(en: "--posts must be 0 or more", zh: "--posts 不能为负数")) }
+        guard let first = Day(year: year, month: 1, day: 1), let last = Day(year: year, month: 12, day: 31) else {
+            throw AppError.badInput(Text(en: "--year \(year) is not a year", zh: "--year \(year) 不是有效年份"))
+        }
         return try Database.mapped {
-            try connection.query("""
-                INSERT INTO post_quota (county_code, year, posts) VALUES ($1, $2, $3)
-                ON CONFLICT (county_code, year) DO UPDATE SET posts = EXCLUDED.posts, recorded_at = now()
-                RETURNING county_code, year, posts
-                """, [region.value, year, posts])[0]
+            try connection.transaction {
+                // Approvals in the county wait for this, and this for them (Posts.approve).
+                try connection.query("SELECT pg_advisory_xact_lock(hashtext('quota/' || $1))", [region.countyCode!])
+                let row = try connection.query("""
+                    INSERT INTO post_quota (county_code, year, posts) VALUES ($1, $2, $3)
+                    ON CONFLICT (county_code, year) DO UPDATE SET posts = EXCLUDED.posts, recorded_at = now()
+                    RETURNING county_code, year, posts
+                    """, [region.value, year, posts])[0]
+                let most = try Posts.mostInForce(connection, county: region.countyCode!, from: first, to: last)
+                return QuotaSet(countyCode: try row.decode("county_code"), year: try row.decode("year"), posts: try row.decode("posts"),
+                                over: most.posts > posts ? most : nil)
+            }
         }
     }
 
