@@ -13,6 +13,7 @@ ALTER TABLE payroll_line
 -- payroll_due (0004, 0008) again: the same amounts, now also with the standards they were
 -- computed from, and optionally for some persons only (`persons`, NULL for all), so that the
 -- audit can price a handful of findings without computing a province.
+-- County filters with ^@ (starts_with), leakproof, as sql/0014 explains.
 DROP FUNCTION payroll_due(date, date, text);
 CREATE FUNCTION payroll_due(from_month date, to_month date, county_prefix text DEFAULT '', persons text[] DEFAULT NULL)
 RETURNS TABLE (county_code text, month date, id_number text, post_id text, days_in_post int,
@@ -26,7 +27,7 @@ BEGIN ATOMIC
     FROM generate_series(from_month, to_month, interval '1 month') m
   ), deaths AS (
     SELECT s.id_number, min(s.valid_from) AS died_on FROM person_status s
-    WHERE s.status = 'deceased' AND s.county_code LIKE county_prefix || '%' AND (persons IS NULL OR s.id_number = ANY (persons))
+    WHERE s.status = 'deceased' AND s.county_code ^@ county_prefix AND (persons IS NULL OR s.id_number = ANY (persons))
     GROUP BY s.id_number
   ), worked AS (
     -- Contracts of one placement never overlap, so their days add up.
@@ -38,12 +39,12 @@ BEGIN ATOMIC
     JOIN months m ON c.start_on <= m.last AND c.end_on >= m.first
                  AND pl.start_on <= m.last AND (pl.exit_on IS NULL OR pl.exit_on >= m.first)
     LEFT JOIN deaths d ON d.id_number = pl.id_number
-    WHERE pl.county_code LIKE county_prefix || '%' AND (persons IS NULL OR pl.id_number = ANY (persons))
+    WHERE pl.county_code ^@ county_prefix AND (persons IS NULL OR pl.id_number = ANY (persons))
     GROUP BY pl.id, m.first, m.days
   ), standards AS (
     -- Standards are set at county level or above: one lookup per county, type and month.
     SELECT k.county_code, k.post_type, m.first, s.monthly_fen, s.social_insurance_fen
-    FROM (SELECT DISTINCT p.county_code, p.post_type FROM post p WHERE p.county_code LIKE county_prefix || '%') k
+    FROM (SELECT DISTINCT p.county_code, p.post_type FROM post p WHERE p.county_code ^@ county_prefix) k
     CROSS JOIN months m
     CROSS JOIN LATERAL pay_standard_on(k.county_code || '000000', k.post_type, m.first) s
   )

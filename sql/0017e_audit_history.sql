@@ -305,7 +305,7 @@ BEGIN
     SELECT l.county_code, l.month, l.id_number, l.post_id, sum(l.adjustment_fen)::bigint AS adjustment_fen
     FROM payroll_line l
     JOIN payroll_run pr ON pr.county_code = l.county_code AND pr.month = l.month AND pr.state = 'approved'
-    WHERE l.kind = 'adjustment' AND l.month BETWEEN from_month AND to_month AND l.county_code LIKE county || '%'
+    WHERE l.kind = 'adjustment' AND l.month BETWEEN from_month AND to_month AND l.county_code ^@ county
     GROUP BY 1, 2, 3, 4
   ), booked AS (
     SELECT coalesce(d.county_code, a.county_code) AS county_code, coalesce(d.id_number, a.id_number) AS id_number,
@@ -315,7 +315,7 @@ BEGIN
       ON a.county_code = d.county_code AND a.month = d.month AND a.id_number = d.id_number AND a.post_id = d.post_id
   ), payments AS (
     SELECT d.county_code, d.id_number, d.month, d.post_id, d.amount_fen FROM disbursement d
-    WHERE d.month BETWEEN from_month AND to_month AND d.paid_on <= as_of AND d.county_code LIKE county || '%'
+    WHERE d.month BETWEEN from_month AND to_month AND d.paid_on <= as_of AND d.county_code ^@ county
   ), loose AS (
     -- Person-months paid at least once without a post: matched as a whole.
     SELECT DISTINCT p.id_number, p.month FROM payments p WHERE p.post_id IS NULL
