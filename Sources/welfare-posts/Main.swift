@@ -10,6 +10,7 @@ struct WelfarePostsCommand: ParsableCommand {
         abstract: "The system of record for rural public-welfare posts (乡村公益性岗位).",
         discussion: "Exit codes: 0 done; 1 refused by a rule; 2 bad input; 3 database unreachable or not migrated.",
         subcommands: [DB.self, Demo.self, RegionCommand.self, PersonCommand.self, PolicyCommand.self, PostCommand.self,
+                      Apply.self, ApplicationCommand.self, Applicants.self, NoticeCommand.self,
                       Hire.self, Renew.self, Exit.self, InsuranceCommand.self, DueCommand.self, Assess.self,
                       AssessmentCommand.self, PayrollCommand.self, DisbursementCommand.self,
                       AuditCommand.self, LedgerCommand.self, JournalCommand.self, OperatorCommand.self]

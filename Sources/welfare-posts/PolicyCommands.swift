@@ -42,13 +42,15 @@ struct PolicyCommand: ParsableCommand {
         @Option(help: "Maximum age (default 65).") var maxAge: Int?
         @Option(help: "Most members of one household in post at once (default 1).") var householdCap: Int?
         @Option(help: "Eligible categories, comma-separated codes or labels.") var categories: String?
+        @Option(help: "Calendar days of public notice (公示) before a hire (default 0: none required).") var noticeDays: Int?
 
         func run() throws {
             let day = try Parse.day(from, "--from")
             let connection = try global.connect()
             let row = try Policy.setEligibility(
                 connection, region: region, from: day, minAge: minAge, maxAge: maxAge, householdCap: householdCap,
-                categories: categories.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } })
+                categories: categories.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } },
+                noticeDays: noticeDays)
             global.output.entity([
                 (Column("region", "region", "区划"), row["region_code"]),
                 (Column("from", "from", "起始日期"), row["effective_from"]),
@@ -56,6 +58,7 @@ struct PolicyCommand: ParsableCommand {
                 (Column("max_age", "maximum age", "最高年龄"), row["max_age"]),
                 (Column("household_cap", "household cap", "每户上限"), row["household_cap"]),
                 (Column("categories", "categories", "人员类别"), row["categories"]),
+                (Column("notice_days", "notice days", "公示天数"), row["notice_days"]),
             ])
         }
     }
@@ -97,6 +100,7 @@ struct PolicyCommand: ParsableCommand {
                 ["eligibility", "max_age", String(policy.maxAge), nil, nil],
                 ["eligibility", "household_cap", String(policy.householdCap), nil, nil],
                 ["eligibility", "categories", categories, nil, nil],
+                ["eligibility", "notice_days", String(policy.noticeDays), nil, nil],
                 ["quota", String(policy.day.year), policy.quota.map(String.init) ?? (lang == .zh ? "未设上限" : "no cap"), nil, nil],
             ]
             for pay in policy.pay {

@@ -50,6 +50,7 @@ public enum Placements {
                 }
                 try Eligibility.check(connection, .init(id: try ResidentID(person["id_number"] ?? ""), postRegion: post["region_code"] ?? "",
                                                         postType: post["post_type"] ?? "", start: start, end: end, newPlacement: true))
+                try Publicity.requireNotice(connection, post: post, person: person, start: start)
                 let placement = try connection.query("""
                     INSERT INTO placement (county_code, post_id, id_number, start_on) VALUES ($1, $2, $3, $4::date) RETURNING id
                     """, [post["county_code"], id, person["id_number"], start.iso])[0]
