@@ -5,7 +5,7 @@ import WelfarePosts
 struct PolicyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy", abstract: "Effective-dated policy: pay standards, eligibility, quotas.",
-        subcommands: [Pay.self, Eligibility.self, Quota.self, Show.self])
+        subcommands: [Pay.self, Eligibility.self, Quota.self, Evidence.self, Show.self])
 
     struct Pay: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Set the monthly pay standard of a post type (county level or above).")
@@ -81,6 +81,28 @@ struct PolicyCommand: ParsableCommand {
         }
     }
 
+    struct Evidence: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set the evidence of work a month's pay needs (none, assessment, attendance) and paid leave days (county level or above).")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "County, city or province code.") var region: String
+        @Option(help: "First month in force (YYYY-MM).") var from: String
+        @Option(help: "none (default), assessment or attendance: a line without it is held.") var require: String?
+        @Option(help: "Leave days a month paid like days at work (default 0).") var paidLeaveDays: Int?
+
+        func run() throws {
+            let month = try Parse.month(from, "--from")
+            let connection = try global.connect()
+            let row = try Policy.setEvidence(connection, region: region, from: month, require: require, paidLeaveDays: paidLeaveDays)
+            global.output.entity([
+                (Column("region", "region", "区划"), row["region_code"]),
+                (Column("from", "from", "起始月份"), row["effective_from"]),
+                (Column("require", "requires", "佐证要求"), row["require"]),
+                (Column("paid_leave_days", "paid leave days", "带薪请假天数"), row["paid_leave_days"]),
+            ])
+        }
+    }
+
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the policy in force for a region on a day.")
         @OptionGroup var global: GlobalOptions
@@ -101,6 +123,8 @@ struct PolicyCommand: ParsableCommand {
                 ["eligibility", "household_cap", String(policy.householdCap), nil, nil],
                 ["eligibility", "categories", categories, nil, nil],
                 ["eligibility", "notice_days", String(policy.noticeDays), nil, nil],
+                ["evidence", "require", policy.evidence, nil, nil],
+                ["evidence", "paid_leave_days", String(policy.paidLeaveDays), nil, nil],
                 ["quota", String(policy.day.year), policy.quota.map(String.init) ?? (lang == .zh ? "未设上限" : "no cap"), nil, nil],
             ]
             for pay in policy.pay {

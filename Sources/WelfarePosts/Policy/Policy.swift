@@ -66,6 +66,31 @@ public enum Policy {
         }
     }
 
+    /// `policy evidence`: what evidence of work a month's pay needs from `from` on (SPEC §14),
+    /// and the paid leave days a month. Either may be left out (inherited, or the default: none, 0).
+    public static func setEvidence(_ connection: Connection, region text: String, from: Month, require: String?,
+                                   paidLeaveDays: Int?) throws -> Row {
+        let region = try policyRegion(connection, text)
+        if let require, !["none", "assessment", "attendance"].contains(require) {
+            throw AppError.badInput(Text(en: "--require must be none, assessment or attendance", zh: "--require 应为 none、assessment 或 attendance"),
+                                    code: "UNKNOWN_CODE")
+        }
+        if let paidLeaveDays, !(0...31).contains(paidLeaveDays) {
+            throw AppError.badInput(Text(en: "--paid-leave-days must be 0 to 31", zh: "--paid-leave-days 应为 0 至 31"))
+        }
+        guard require != nil || paidLeaveDays != nil else {
+            throw AppError.badInput(Text(en: "give --require, --paid-leave-days or both", zh: "请给出 --require 或 --paid-leave-days"))
+        }
+        return try Database.mapped {
+            try connection.query("""
+                INSERT INTO evidence_policy AS e (region_code, effective_from, require, paid_leave_days) VALUES ($1, $2::date, $3, $4::int)
+                ON CONFLICT (region_code, effective_from) DO UPDATE SET require = coalesce(EXCLUDED.require, e.require),
+                  paid_leave_days = coalesce(EXCLUDED.paid_leave_days, e.paid_leave_days), recorded_at = now()
+                RETURNING region_code, to_char(effective_from, 'YYYY-MM') AS effective_from, require, paid_leave_days
+                """, [region.value, from.firstDay.iso, require, paidLeaveDays])[0]
+        }
+    }
+
     public static func setQuota(_ connection: Connection, region text: String, year: Int, posts: Int) throws -> Row {
         let region = try Regions.require(connection, text)
         guard region.level == .county else {
@@ -93,6 +118,9 @@ public enum Policy {
         public let categories: [String]
         /// Calendar days of public notice before a hire (0: none required).
         public let noticeDays: Int
+        /// Evidence of work a month's pay needs (none, assessment, attendance) and paid leave days.
+        public let evidence: String
+        public let paidLeaveDays: Int
         public let pay: [Row]
         public let quota: Int?
     }
@@ -102,8 +130,8 @@ public enum Policy {
         return try Database.mapped {
             let rule = try connection.query("""
                 SELECT min_age, max_age, household_cap, array_to_string(categories, ',') AS categories,
-                       notice_days_on($1, $2::date) AS notice_days
-                FROM eligibility_on($1, $2::date)
+                       notice_days_on($1, $2::date) AS notice_days, v.require, v.paid_leave_days
+                FROM eligibility_on($1, $2::date) CROSS JOIN evidence_on($1, $2::date) v
                 """, [region.value, day.iso])[0]
             let pay = try connection.query("""
                 SELECT t.code AS post_type, p.monthly_fen, p.social_insurance_fen, p.set_by, p.effective_from::text
@@ -116,7 +144,8 @@ public enum Policy {
             return InForce(region: region, day: day, minAge: try rule.decode("min_age"), maxAge: try rule.decode("max_age"),
                            householdCap: try rule.decode("household_cap"),
                            categories: (rule["categories"] ?? "").split(separator: ",").map(String.init),
-                           noticeDays: try rule.decode("notice_days"), pay: pay, quota: quota)
+                           noticeDays: try rule.decode("notice_days"), evidence: rule["require"] ?? "none",
+                           paidLeaveDays: try rule.decode("paid_leave_days"), pay: pay, quota: quota)
         }
     }
 }
