@@ -29,26 +29,32 @@ BEGIN ATOMIC
     SELECT s.id_number, min(s.valid_from) AS died_on FROM person_status s
     WHERE s.status = 'deceased' AND s.county_code LIKE county_prefix || '%' GROUP BY s.id_number
   ), segments AS (
-    SELECT pl.county_code, a.month, a.id_number, pl.post_id, a.days,
-           greatest(c.start_on, pl.start_on, a.month) - a.month + 1 AS first,
-           least(c.end_on, coalesce(pl.exit_on, c.end_on), (a.month + interval '1 month' - interval '1 day')::date,
-                 coalesce(d.died_on - 1, c.end_on)) - a.month + 1 AS last
-    FROM attendance a
-    JOIN placement pl ON pl.id_number = a.id_number
-     AND pl.start_on < (a.month + interval '1 month')::date AND (pl.exit_on IS NULL OR pl.exit_on >= a.month)
-    JOIN contract c ON c.placement_id = pl.id AND c.start_on < (a.month + interval '1 month')::date AND c.end_on >= a.month
-    LEFT JOIN deaths d ON d.id_number = a.id_number
-    WHERE a.month BETWEEN from_month AND to_month AND a.county_code LIKE county_prefix || '%'
-      AND pl.county_code LIKE county_prefix || '%'
+    -- Each contract's days in post in the month, as the part of the month's day string they
+    -- cover (OFFSET 0: cut once, counted four times).
+    SELECT x.county_code, x.month, x.id_number, x.post_id, substr(x.days, x.first, x.last - x.first + 1) AS part
+    FROM (
+      SELECT pl.county_code, a.month, a.id_number, pl.post_id, a.days,
+             greatest(c.start_on, pl.start_on, a.month) - a.month + 1 AS first,
+             least(c.end_on, coalesce(pl.exit_on, c.end_on), (a.month + interval '1 month' - interval '1 day')::date,
+                   coalesce(d.died_on - 1, c.end_on)) - a.month + 1 AS last
+      FROM attendance a
+      JOIN placement pl ON pl.id_number = a.id_number
+       AND pl.start_on < (a.month + interval '1 month')::date AND (pl.exit_on IS NULL OR pl.exit_on >= a.month)
+      JOIN contract c ON c.placement_id = pl.id AND c.start_on < (a.month + interval '1 month')::date AND c.end_on >= a.month
+      LEFT JOIN deaths d ON d.id_number = a.id_number
+      WHERE a.month BETWEEN from_month AND to_month AND a.county_code LIKE county_prefix || '%'
+        AND pl.county_code LIKE county_prefix || '%'
+      OFFSET 0) x
+    WHERE x.last >= x.first
   )
-  SELECT s.county_code, s.month, s.id_number, s.post_id, p.post_type,
-         sum(s.last - s.first + 1 - attendance_count(s.days, '-', s.first, s.last))::int,
-         sum(attendance_count(s.days, 'P', s.first, s.last))::int,
-         sum(attendance_count(s.days, 'A', s.first, s.last))::int,
-         sum(attendance_count(s.days, 'L', s.first, s.last))::int
+  -- Counted in the string itself (a function per count costs ten times as much over a province).
+  SELECT s.county_code, s.month, s.id_number, s.post_id, min(p.post_type),
+         sum(length(replace(s.part, '-', '')))::int,
+         sum(length(s.part) - length(replace(s.part, 'P', '')))::int,
+         sum(length(s.part) - length(replace(s.part, 'A', '')))::int,
+         sum(length(s.part) - length(replace(s.part, 'L', '')))::int
   FROM segments s JOIN post p ON p.id = s.post_id
-  WHERE s.last >= s.first
-  GROUP BY s.county_code, s.month, s.id_number, s.post_id, p.post_type;
+  GROUP BY s.county_code, s.month, s.id_number, s.post_id;
 END;
 
 ALTER FUNCTION payroll_due(date, date, text) RENAME TO payroll_due_worked;
@@ -129,6 +135,12 @@ DECLARE
   as_of date := audit_as_of();
   county text := audit_county();
 BEGIN
+  -- Nothing to find where no attendance is recorded in the months and no policy asks for
+  -- evidence: the province's payments are then not read a second time.
+  IF NOT EXISTS (SELECT 1 FROM attendance a WHERE a.month BETWEEN from_month AND to_month AND a.county_code LIKE county || '%')
+     AND NOT EXISTS (SELECT 1 FROM evidence_policy e WHERE e.require IN ('assessment', 'attendance') AND e.effective_from <= to_month) THEN
+    RETURN;
+  END IF;
   RETURN QUERY
   WITH paid AS (
     SELECT min(d.county_code) AS county_code, d.id_number, d.month, min(d.post_id) AS post_id, sum(d.amount_fen)::bigint AS paid_fen
