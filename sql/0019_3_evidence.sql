@@ -31,8 +31,10 @@ BEGIN ATOMIC
   ), segments AS (
     -- Each contract's days in post in the month, as the part of the month's day string they
     -- cover (OFFSET 0: cut once, counted four times).
-    SELECT x.county_code, x.month, x.id_number, x.post_id, substr(x.days, x.first, x.last - x.first + 1) AS part
+    SELECT x.county_code, x.month, x.id_number, x.post_id, x.part
     FROM (
+      SELECT y.county_code, y.month, y.id_number, y.post_id, y.first, y.last, substr(y.days, y.first, y.last - y.first + 1) AS part
+      FROM (
       SELECT pl.county_code, a.month, a.id_number, pl.post_id, a.days,
              greatest(c.start_on, pl.start_on, a.month) - a.month + 1 AS first,
              least(c.end_on, coalesce(pl.exit_on, c.end_on), (a.month + interval '1 month' - interval '1 day')::date,
@@ -44,6 +46,7 @@ BEGIN ATOMIC
       LEFT JOIN deaths d ON d.id_number = a.id_number
       WHERE a.month BETWEEN from_month AND to_month AND a.county_code LIKE county_prefix || '%'
         AND pl.county_code LIKE county_prefix || '%'
+      OFFSET 0) y
       OFFSET 0) x
     WHERE x.last >= x.first
   )

@@ -234,4 +234,26 @@ struct EvidenceTests {
         try world.connection.execute("SET welfare_posts.as_of = '2026-06-30'")
         #expect(try world.connection.query("SELECT count(*) AS n FROM audit_violation WHERE rule = 'PAID_WITHOUT_EVIDENCE'")[0]["n"] == "3")
     }
+
+    /// A township records the attendance of its posts' holders, and refuses another township's.
+    @Test func aTownshipRecordsTheAttendanceOfItsOwnHoldersOnly() throws {
+        let scene = try AccessTests.Scene()
+        let admin = try scene.login("township-admin", Fixtures.townshipA)
+        let own = try attendance([(scene.personA2, "2026-03", 1...31, { _ in "present" })])
+        let other = try attendance([(scene.personA2, "2026-04", 1...30, { _ in "present" }), (scene.personB, "2026-04", 1...30, { _ in "present" })])
+        _ = try scene.expectOK(admin, ["attendance", "import", own])
+        let refused = try scene.cli(admin, ["attendance", "import", other])
+        #expect(refused.status == 1 && refused.stderr.hasPrefix("error: [OUTSIDE_REGION] 30 row(s)"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("line 32, column 1 (id_number): this person is registered in another region"), "\(refused.stderr)")
+        #expect(try scene.connection.query("SELECT count(*) AS n FROM attendance")[0]["n"] == "1")
+        let psql = try scene.psql(admin, "SELECT count(*) FROM attendance")
+        #expect(psql.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "\(psql)")
+        let other2 = try scene.login("township-admin", Fixtures.townshipB)
+        let hidden = try scene.psql(other2, "SELECT count(*) FROM attendance")
+        #expect(hidden.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(hidden)")
+        // Evidence policy is the county's.
+        try scene.expectRefused(admin, ["policy", "evidence", "--region", "320321", "--from", "2026-05", "--require", "attendance"], ["PERMISSION_DENIED"])
+        let county = try scene.login("county-admin", Fixtures.county)
+        _ = try scene.expectOK(county, ["policy", "evidence", "--region", "320321", "--from", "2026-05", "--require", "attendance"])
+    }
 }
