@@ -46,7 +46,7 @@ struct AssessmentCommand: ParsableCommand {
 struct PayrollCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "payroll", abstract: tr("Monthly payroll: run, approve, export, summarise, reconcile.", "按月发放：生成、审核、导出、汇总、对账。"),
-        subcommands: [Run.self, Approve.self, Export.self, Summary.self, Reconcile.self])
+        subcommands: [Run.self, Approve.self, Export.self, Summary.self, Reconcile.self, Held.self])
 
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: tr("Write the draft lines of a month (and adjustments of approved earlier months).", "生成某月的工资表草稿（以及以前已审核月份的补扣发）。"))
@@ -63,10 +63,36 @@ struct PayrollCommand: ParsableCommand {
                 (Column("counties", "counties", "县区"), outcome.counties.joined(separator: ",")),
                 (Column("lines", "lines", "工资条数"), String(outcome.regularLines)),
                 (Column("adjustment_lines", "adjustment lines", "补扣发条数"), String(outcome.adjustmentLines)),
+                (Column("held_lines", "held lines", "暂缓发放条数"), String(outcome.heldLines)),
                 (Column("adjustment", "adjustments", "补扣发金额"), Fen(outcome.adjustmentFen).yuanText),
                 (Column("total", "total", "合计"), Fen(outcome.totalFen).yuanText),
                 (Column("state", "state", "状态"), global.lang == .zh ? "待审核" : "draft"),
             ])
+        }
+    }
+
+    struct Held: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A month's held lines: post subsidy held at zero for want of the evidence the county requires.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Month (YYYY-MM).") var month: String
+        @Option(help: "Region (default: every county).") var region: String?
+        @Flag(help: "Show full resident IDs.") var reveal = false
+
+        func run() throws {
+            let month = try Parse.month(self.month, "month")
+            let connection = try global.connect()
+            try checkReveal(reveal, connection)
+            let zh = global.lang == .zh
+            let reasons = ["assessment-missing": "未登记考核", "attendance-missing": "未登记考勤"]
+            global.output.list(
+                [Column("county_code", "county", "县区代码"), Column("post_id", "post", "岗位编号"), Column("id_number", "resident ID", "身份证号"),
+                 Column("name", "name", "姓名"), Column("days_in_post", "days in post", "在岗天数"),
+                 Column("social_insurance_subsidy", "social insurance paid", "社保补贴"), Column("held_reason", "held for", "暂缓原因")],
+                try Payroll.held(connection, month: month, region: region).map { row in
+                    [row["county_code"], row["post_id"], masked(row["id_number"], reveal: reveal), row["name"], row["days_in_post"],
+                     yuan(row["social_insurance_fen"]), zh ? row["held_reason"].flatMap { reasons[$0] } : row["held_reason"]]
+                })
         }
     }
 

@@ -6,7 +6,7 @@ import WelfarePosts
 struct PolicyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "policy", abstract: tr("Effective-dated policy: pay standards, eligibility, quotas.", "按生效日期管理的政策：补贴标准、安置条件、岗位总量。"),
-        subcommands: [Pay.self, Eligibility.self, Quota.self, Show.self])
+        subcommands: [Pay.self, Eligibility.self, Quota.self, Evidence.self, Show.self])
 
     struct Pay: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: tr("Set the monthly pay standard of a post type (county level or above).", "设定某类岗位的月补贴标准（县级及以上）。"))
@@ -43,6 +43,7 @@ struct PolicyCommand: ParsableCommand {
         @Option(help: .tr("Maximum age (default 65).", "最高年龄（默认 65）。")) var maxAge: Int?
         @Option(help: .tr("Most members of one household in post at once (default 1).", "同一户同时在岗的最多人数（默认 1）。")) var householdCap: Int?
         @Option(help: .tr("Eligible categories, comma-separated codes or labels.", "可安置的人员类别，用逗号分隔，代码或中文名称均可。")) var categories: String?
+        @Option(help: .tr("Calendar days of public notice (公示) before a hire (default 0: none required).", "聘用前公示的自然日天数（默认 0：不要求公示）。")) var noticeDays: Int?
 
         func run() throws {
             let day = try Parse.day(from, "--from")
@@ -52,7 +53,8 @@ struct PolicyCommand: ParsableCommand {
             let connection = try global.connect()
             let row = try Policy.setEligibility(
                 connection, region: region, from: day, minAge: minAge, maxAge: maxAge, householdCap: householdCap,
-                categories: categories.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } })
+                categories: categories.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } },
+                noticeDays: noticeDays)
             global.output.entity([
                 (Column("region", "region", "区划"), row["region_code"]),
                 (Column("from", "from", "起始日期"), row["effective_from"]),
@@ -60,6 +62,7 @@ struct PolicyCommand: ParsableCommand {
                 (Column("max_age", "maximum age", "最高年龄"), row["max_age"]),
                 (Column("household_cap", "household cap", "每户上限"), row["household_cap"]),
                 (Column("categories", "categories", "人员类别"), row["categories"]),
+                (Column("notice_days", "notice days", "公示天数"), row["notice_days"]),
             ])
         }
     }
@@ -91,6 +94,28 @@ struct PolicyCommand: ParsableCommand {
         }
     }
 
+    struct Evidence: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set the evidence of work a month's pay needs (none, assessment, attendance) and paid leave days (county level or above).")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "County, city or province code.") var region: String
+        @Option(help: "First month in force (YYYY-MM).") var from: String
+        @Option(help: "none (default), assessment or attendance: a line without it is held.") var require: String?
+        @Option(help: "Leave days a month paid like days at work (default 0).") var paidLeaveDays: Int?
+
+        func run() throws {
+            let month = try Parse.month(from, "--from")
+            let connection = try global.connect()
+            let row = try Policy.setEvidence(connection, region: region, from: month, require: require, paidLeaveDays: paidLeaveDays)
+            global.output.entity([
+                (Column("region", "region", "区划"), row["region_code"]),
+                (Column("from", "from", "起始月份"), row["effective_from"]),
+                (Column("require", "requires", "佐证要求"), row["require"]),
+                (Column("paid_leave_days", "paid leave days", "带薪请假天数"), row["paid_leave_days"]),
+            ])
+        }
+    }
+
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: tr("Show the policy in force for a region on a day.", "查看某区划某日执行的政策。"))
         @OptionGroup var global: GlobalOptions
@@ -115,6 +140,9 @@ struct PolicyCommand: ParsableCommand {
                 [eligibility, zh ? "人员类别" : "categories", categories, nil, nil],
                 [zh ? "岗位总量" : "quota", zh ? "\(policy.day.year)年度" : String(policy.day.year),
                  policy.quota.map(String.init) ?? (zh ? "未设上限" : "no cap"), nil, nil],
+                [eligibility, zh ? "公示天数" : "notice_days", String(policy.noticeDays), nil, nil],
+                [zh ? "在岗证明" : "evidence", zh ? "要求" : "require", policy.evidence, nil, nil],
+                [zh ? "在岗证明" : "evidence", zh ? "带薪假天数" : "paid_leave_days", String(policy.paidLeaveDays), nil, nil],
             ]
             for pay in policy.pay {
                 let monthly = yuan(pay["monthly_fen"]) ?? "", social = yuan(pay["social_insurance_fen"]) ?? ""

@@ -195,9 +195,20 @@ struct FoundationCommandTests {
         #expect(try connection.query("SELECT count(*) AS n FROM placement WHERE exit_reason = 'employed-elsewhere'")[0]["n"] == "1")
         #expect(try connection.query("SELECT count(*) AS n FROM contract")[0]["n"] == "9")
         for code in ["CONTRACT_TERM", "AGE", "HOUSEHOLD_CAP", "CATEGORY", "LABOUR_CAPACITY", "EXCLUDED_STATUS", "INSURANCE",
-                     "POST_NOT_OPEN", "ONE_POST_PER_PERSON", "PAY_STANDARD", "QUOTA"] {
+                     "POST_NOT_OPEN", "ONE_POST_PER_PERSON", "PAY_STANDARD", "QUOTA", "NOT_PUBLICISED"] {
             #expect(first.stdout.contains(code), "the demo shows no \(code) refusal")
         }
+        // Recruited openly (SPEC §13): five days' notice, everyone hired applied and was publicised,
+        // one objection dismissed and one upheld.
+        #expect(try connection.query("SELECT notice_days_on('320321101201', '2026-01-01') AS d")[0]["d"] == "5")
+        #expect(try connection.query("""
+            SELECT count(*) AS n FROM placement pl WHERE NOT EXISTS (SELECT 1 FROM application a WHERE a.post_id = pl.post_id AND a.id_number = pl.id_number)
+               OR NOT EXISTS (SELECT 1 FROM notice n WHERE n.post_id = pl.post_id AND n.id_number = pl.id_number AND n.to_on < pl.start_on)
+            """)[0]["n"] == "0")
+        #expect(try connection.query("SELECT string_agg(finding, ',' ORDER BY finding) AS f FROM notice_objection")[0]["f"] == "dismissed,upheld")
+        // Attendance required from March: one line held for want of it; February's book, late, shows a month not at work.
+        #expect(try connection.query("SELECT count(*) AS n FROM payroll_line WHERE month = '2026-03-01' AND held_reason = 'attendance-missing'")[0]["n"] == "1")
+        #expect(try connection.query("SELECT count(*) AS n FROM attendance")[0]["n"] == "6")
         // Payroll: January and February approved, March with February's late-exit adjustment
         // approved in the audit chapter.
         #expect(try connection.query("SELECT string_agg(to_char(month, 'YYYY-MM') || ' ' || state, ',' ORDER BY month) AS s FROM payroll_run")[0]["s"]
@@ -211,7 +222,8 @@ struct FoundationCommandTests {
         // It ends with the violation report: the story's cases, each under its rule.
         let report = first.stdout.components(separatedBy: "Violations as of 2026-06-30").last ?? ""
         let planted = ["DECEASED_IN_POST", "INELIGIBLE_IN_POST", "NO_CONTRACT", "UNINSURED", "PAID_NOT_DUE", "UNDERPAID",
-                       "DUPLICATE_PAYMENT", "PAID_TO_OTHER_ACCOUNT", "UNPAID_LATE", "REPEATED_FAILURE", "VACANT_TOO_LONG"]
+                       "DUPLICATE_PAYMENT", "PAID_TO_OTHER_ACCOUNT", "UNPAID_LATE", "REPEATED_FAILURE", "VACANT_TOO_LONG",
+                       "PAID_WITHOUT_EVIDENCE"]
         for code in planted { #expect(report.contains("\n\(code) "), "the demo's report shows no \(code)") }
         try connection.execute("SET welfare_posts.as_of = '2026-06-30'")
         let found = try connection.query("SELECT count(DISTINCT rule) AS n FROM audit_violation")[0]["n"]

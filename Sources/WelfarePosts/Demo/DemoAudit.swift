@@ -60,6 +60,15 @@ public enum DemoAudit {
              "January: \(name(wrongAccount)) paid to another account; February: \(name(twice)) paid twice, \(name(short)) 100.00 short; March: \(name(missing)) not paid",
              "一月：\(name(wrongAccount)) 发放至他人账户；二月：\(name(twice)) 重复发放，\(name(short)) 少发 100.00 元；三月：\(name(missing)) 未发放")
 
+        // 吃空饷: February's 签到 book, handed in after February was paid in full, shows one of the
+        // workers never at work that month.
+        let idle = inPost.count > 5 ? inPost[5] : inPost[0]
+        var book = "身份证号,日期,考勤状态\n"
+        for dayOfMonth in 1...28 { book += "\(idle["id_number"]!),2026-02-\(dayOfMonth < 10 ? "0" : "")\(dayOfMonth),缺勤\n" }
+        _ = try Attendance.importFile(connection, file: try CSVFile(data: Array(book.utf8)), dryRun: false)
+        note("record the February attendance book of \(name(idle)), handed in late", "补录 \(name(idle)) 二月考勤（迟交）",
+             "absent all 28 days; February was paid in full", "二月28天全部缺勤，而二月补贴已全额发放")
+
         // A death recorded while in post, the exit not yet recorded.
         let died = inPost[4]
         _ = try Persons.setStatus(connection, id: try ResidentID(died["id_number"]!), status: "deceased", from: day("2026-05-10"), to: nil)
@@ -117,6 +126,9 @@ public enum DemoAudit {
                 _ = try Insurance.add(connection, person: id, insurer: "中国人民财产保险丰县支公司", policy: "PICC-FX-2026-\(id.value.suffix(6))",
                                       from: day("2026-04-01"), to: day("2026-12-31"), premium: Fen(4_500))
             }
+            // Recruited openly like the others: an application, five days' notice, then the hire.
+            _ = try Applications.apply(connection, post: vacant, person: id, on: day("2026-03-16"))
+            _ = try Notices.publish(connection, post: vacant, person: id, from: day("2026-03-20"), days: nil, contact: nil)
             _ = try Placements.hire(connection, post: vacant, person: id, start: day("2026-04-01"), end: day("2026-05-31"), kind: nil)
             note("hire \(name(candidate)) into \(vacant) on a trial agreement to 2026-05-31", "试用聘用 \(name(candidate)) 到 \(vacant)，协议至 2026-05-31",
                  "neither renewed nor exited", "到期后既未续签也未退岗")

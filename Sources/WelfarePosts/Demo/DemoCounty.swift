@@ -74,6 +74,9 @@ public enum DemoCounty {
                                       minAge: 16, maxAge: 65, householdCap: 1, categories: nil)
         _ = try Policy.setEligibility(connection, region: county, from: Day(year: 2026, month: 1, day: 1)!,
                                       minAge: nil, maxAge: 60, householdCap: nil, categories: nil)
+        // 公示5天: the county publicises every hire for five days from December 2025.
+        _ = try Policy.setEligibility(connection, region: county, from: Day(year: 2025, month: 12, day: 1)!,
+                                      minAge: nil, maxAge: nil, householdCap: nil, categories: nil, noticeDays: 5)
         _ = try Policy.setQuota(connection, region: county, year: 2026, posts: 120)
         _ = try Policy.setQuota(connection, region: county, year: 2027, posts: 120)
         let persons = try PersonImport.run(connection, file: try CSVFile(data: Array(personsCSV().utf8)), dryRun: false)

@@ -70,6 +70,11 @@ public enum DemoLifecycle {
         }
         steps.append(Step(action: Text(en: "insure \(hired.count) people for 2026", zh: "为 \(hired.count) 人购买 2026 年意外伤害保险"),
                           outcome: Text(en: "group policy 2026-01-01 to 2026-12-31, premium 60.00 each", zh: "团体保单 2026-01-01 至 2026-12-31，每人保费 60.00 元"), refusal: nil))
+        // 公开招聘、公示: applications in December, the intended holders publicised for the
+        // county's five days, objections heard. The county's own applicants also include people
+        // the policy does not admit; the ranking shows why they are passed over.
+        steps += try DemoSelection.walk(connection, posts: ids, intended: hired.map { $0["id_number"]! },
+                                        spare: candidates.dropFirst(hired.count).first?["id_number"])
         // 以岗聘任: the first on a three-month agreement, renewed later; the others for the year.
         for (index, person) in hired.enumerated() {
             let end = index == 0 ? "2026-03-31" : "2026-12-31"
@@ -129,6 +134,10 @@ public enum DemoLifecycle {
         try attempt(Text(en: "no capacity to work", zh: "无劳动能力"), { fresh($0) && $0["labour_capacity"] == "none" })
         try attempt(Text(en: "a status that excludes (employed, cadre, pensioner)", zh: "有不得安置的状态（已就业、村干部、领取养老金）"), { $0["has_status"] == "t" })
         try attempt(Text(en: "no accident insurance", zh: "未购买意外伤害保险"), { $0["id_number"] == uninsured }, insure: false)
+        // Someone who passes every rule of §5 (an eligible household's first member nobody
+        // publicised): only the missing notice stops them.
+        let unnoticed = candidates.dropFirst(hired.count + 1).first?["id_number"]
+        try attempt(Text(en: "no public notice (公示) of the hire", zh: "未经公示"), { $0["id_number"] == unnoticed })
         try attempt(Text(en: "the post is occupied", zh: "岗位已有人在岗"), { $0["id_number"] == longContract }, post: ids[2])
         try attempt(Text(en: "already in another post", zh: "已在其他岗位"), { $0["id_number"] == hired[2]["id_number"] })
         let facility = try Posts.propose(connection, region: "320321102203", type: "facility-keeper", funding: "local-fiscal",

@@ -41,6 +41,7 @@ public enum Placements {
                 }
                 try Eligibility.check(connection, .init(id: try ResidentID(person.idNumber), postRegion: post.regionCode,
                                                         postType: post.postType, start: start, end: end, newPlacement: true))
+                try Publicity.requireNotice(connection, postID: post.id, postRegion: post.regionCode, person: person.idNumber, start: start)
                 let placement = try connection.query("""
                     INSERT INTO placement (county_code, post_id, id_number, start_on) VALUES ($1, $2, $3, $4::date) RETURNING id
                     """, [post.countyCode, id, person.idNumber, start])[0]

@@ -37,6 +37,13 @@ public enum Assessments {
         AND NOT EXISTS (SELECT 1 FROM placement pl WHERE pl.id_number = s.id_number)
         """
 
+    /// Staged rows giving absent days for a person and month with daily attendance recorded:
+    /// there the absent days are the attendance's (SPEC §14).
+    static let attendanceGivesAbsentDays = """
+        SELECT s.line, 'absent_days' AS key FROM %@ s
+        WHERE s.absent_days::int > 0 AND EXISTS (SELECT 1 FROM attendance t WHERE t.id_number = s.id_number AND t.month = s.month::date)
+        """
+
     public static func record(_ connection: Connection, person: ResidentID, month: Month, result: String, absentDays: Int) throws -> Row {
         let result = try Vocabulary.load(connection).require(.assessmentResult, result)
         guard (0...month.dayCount).contains(absentDays) else {
@@ -58,6 +65,11 @@ public enum Assessments {
                     throw AppError(.rule, code: "NOT_IN_POST", Text(
                         en: "\(person.masked) was not in post in \(month): there is nothing to assess",
                         zh: "\(person.masked) 在 \(month) 不在岗：无需考核"))
+                }
+                if absentDays > 0, try !connection.query(attendanceGivesAbsentDays.replacingOccurrences(of: "%@", with: "assessment_one")).isEmpty {
+                    throw AppError(.rule, code: "ATTENDANCE_RECORDED", Text(
+                        en: "daily attendance is recorded for \(person.masked) in \(month): absent days come from it (SPEC §14); record the assessment without --absent-days",
+                        zh: "\(person.masked) 在 \(month) 已登记考勤：缺勤天数以考勤为准；请不填 --absent-days 登记考核"))
                 }
                 try connection.command(merge.replacingOccurrences(of: "%@", with: "assessment_one"))
                 return try connection.query("""
@@ -99,6 +111,10 @@ public enum Assessments {
                                   + " AND NOT (\(unseen) AND \(staging.personOutsideRegion))") { _ in
                     Text(en: "this person was not in post in that month (or is not registered): nothing to assess",
                          zh: "该人员当月不在岗（或未登记）：无需考核")
+                }
+                try staging.check(connection, attendanceGivesAbsentDays.replacingOccurrences(of: "%@", with: "assessment_stage")) { _ in
+                    Text(en: "daily attendance is recorded for this person in that month: absent days come from it; leave absent_days empty or 0",
+                         zh: "该人员当月已登记考勤：缺勤天数以考勤为准；缺勤天数请留空或填0")
                 }
                 try staging.requireNoProblems()
                 try staging.refusePersonsOutsideRegion(connection, where: unseen)

@@ -31,25 +31,30 @@ public enum Policy {
     }
 
     public static func setEligibility(_ connection: Connection, region text: String, from: Day, minAge: Int?,
-                                      maxAge: Int?, householdCap: Int?, categories: [String]?) throws -> Row {
+                                      maxAge: Int?, householdCap: Int?, categories: [String]?, noticeDays: Int? = nil) throws -> Row {
         let region = try policyRegion(connection, text)
         let vocabulary = try Vocabulary.load(connection)
         let codes = try categories.map { try $0.map { try vocabulary.require(.personCategory, $0) } }
-        guard minAge != nil || maxAge != nil || householdCap != nil || codes != nil else {
-            throw AppError.badInput(Text(en: "give at least one of --min-age, --max-age, --household-cap, --categories",
-                                         zh: "请至少给出 --min-age、--max-age、--household-cap、--categories 之一"))
+        guard minAge != nil || maxAge != nil || householdCap != nil || codes != nil || noticeDays != nil else {
+            throw AppError.badInput(Text(en: "give at least one of --min-age, --max-age, --household-cap, --categories, --notice-days",
+                                         zh: "请至少给出 --min-age、--max-age、--household-cap、--categories、--notice-days 之一"))
+        }
+        if let noticeDays, !(0...365).contains(noticeDays) {
+            throw AppError.badInput(Text(en: "--notice-days must be 0 to 365 (0: no notice required)", zh: "--notice-days 应为 0 至 365（0 表示无需公示）"))
         }
         return try Database.mapped {
             try connection.transaction {
                 let row = try connection.query("""
-                    INSERT INTO eligibility_policy AS e (region_code, effective_from, min_age, max_age, household_cap, categories)
-                    VALUES ($1, $2::date, $3::int, $4::int, $5::int, $6::text[])
+                    INSERT INTO eligibility_policy AS e (region_code, effective_from, min_age, max_age, household_cap, categories, notice_days)
+                    VALUES ($1, $2::date, $3::int, $4::int, $5::int, $6::text[], $7::int)
                     ON CONFLICT (region_code, effective_from) DO UPDATE SET
                       min_age = coalesce(EXCLUDED.min_age, e.min_age), max_age = coalesce(EXCLUDED.max_age, e.max_age),
                       household_cap = coalesce(EXCLUDED.household_cap, e.household_cap),
-                      categories = coalesce(EXCLUDED.categories, e.categories), recorded_at = now()
-                    RETURNING region_code, effective_from::text, min_age, max_age, household_cap, array_to_string(categories, ',') AS categories
-                    """, [region.value, from.iso, minAge, maxAge, householdCap, codes])[0]
+                      categories = coalesce(EXCLUDED.categories, e.categories),
+                      notice_days = coalesce(EXCLUDED.notice_days, e.notice_days), recorded_at = now()
+                    RETURNING region_code, effective_from::text, min_age, max_age, household_cap, array_to_string(categories, ',') AS categories,
+                              notice_days
+                    """, [region.value, from.iso, minAge, maxAge, householdCap, codes, noticeDays])[0]
                 // The ages in force must stay a real range wherever the values come from.
                 let check = try connection.query("SELECT min_age, max_age FROM eligibility_on($1, $2::date)", [region.value, from.iso])[0]
                 if let low = Int(check["min_age"] ?? ""), let high = Int(check["max_age"] ?? ""), low > high {
@@ -58,6 +63,31 @@ public enum Policy {
                 }
                 return row
             }
+        }
+    }
+
+    /// `policy evidence`: what evidence of work a month's pay needs from `from` on (SPEC §14),
+    /// and the paid leave days a month. Either may be left out (inherited, or the default: none, 0).
+    public static func setEvidence(_ connection: Connection, region text: String, from: Month, require: String?,
+                                   paidLeaveDays: Int?) throws -> Row {
+        let region = try policyRegion(connection, text)
+        if let require, !["none", "assessment", "attendance"].contains(require) {
+            throw AppError.badInput(Text(en: "--require must be none, assessment or attendance", zh: "--require 应为 none、assessment 或 attendance"),
+                                    code: "UNKNOWN_CODE")
+        }
+        if let paidLeaveDays, !(0...31).contains(paidLeaveDays) {
+            throw AppError.badInput(Text(en: "--paid-leave-days must be 0 to 31", zh: "--paid-leave-days 应为 0 至 31"))
+        }
+        guard require != nil || paidLeaveDays != nil else {
+            throw AppError.badInput(Text(en: "give --require, --paid-leave-days or both", zh: "请给出 --require 或 --paid-leave-days"))
+        }
+        return try Database.mapped {
+            try connection.query("""
+                INSERT INTO evidence_policy AS e (region_code, effective_from, require, paid_leave_days) VALUES ($1, $2::date, $3, $4::int)
+                ON CONFLICT (region_code, effective_from) DO UPDATE SET require = coalesce(EXCLUDED.require, e.require),
+                  paid_leave_days = coalesce(EXCLUDED.paid_leave_days, e.paid_leave_days), recorded_at = now()
+                RETURNING region_code, to_char(effective_from, 'YYYY-MM') AS effective_from, require, paid_leave_days
+                """, [region.value, from.firstDay.iso, require, paidLeaveDays])[0]
         }
     }
 
@@ -106,6 +136,11 @@ public enum Policy {
         public let maxAge: Int
         public let householdCap: Int
         public let categories: [String]
+        /// Calendar days of public notice before a hire (0: none required).
+        public let noticeDays: Int
+        /// Evidence of work a month's pay needs (none, assessment, attendance) and paid leave days.
+        public let evidence: String
+        public let paidLeaveDays: Int
         public let pay: [Row]
         public let quota: Int?
     }
@@ -114,8 +149,9 @@ public enum Policy {
         let region = try Regions.require(connection, text)
         return try Database.mapped {
             let rule = try connection.query("""
-                SELECT min_age, max_age, household_cap, array_to_string(categories, ',') AS categories
-                FROM eligibility_on($1, $2::date)
+                SELECT min_age, max_age, household_cap, array_to_string(categories, ',') AS categories,
+                       notice_days_on($1, $2::date) AS notice_days, v.require, v.paid_leave_days
+                FROM eligibility_on($1, $2::date) CROSS JOIN evidence_on($1, $2::date) v
                 """, [region.value, day.iso])[0]
             let pay = try connection.query("""
                 SELECT t.code AS post_type, p.monthly_fen, p.social_insurance_fen, p.set_by, p.effective_from::text
@@ -128,7 +164,8 @@ public enum Policy {
             return InForce(region: region, day: day, minAge: try rule.decode("min_age"), maxAge: try rule.decode("max_age"),
                            householdCap: try rule.decode("household_cap"),
                            categories: (rule["categories"] ?? "").split(separator: ",").map(String.init),
-                           pay: pay, quota: quota)
+                           noticeDays: try rule.decode("notice_days"), evidence: rule["require"] ?? "none",
+                           paidLeaveDays: try rule.decode("paid_leave_days"), pay: pay, quota: quota)
         }
     }
 }

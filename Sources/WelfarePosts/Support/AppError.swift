@@ -8,6 +8,7 @@ public enum RuleCode: String, Sendable, CaseIterable {
     case labourCapacity = "LABOUR_CAPACITY", excludedStatus = "EXCLUDED_STATUS"
     case insurance = "INSURANCE", payStandard = "PAY_STANDARD", quota = "QUOTA"
     case payrollLocked = "PAYROLL_LOCKED"
+    case notPublicised = "NOT_PUBLICISED"
 
     /// What a refusal says when the database's constraint of the same name caught the breach
     /// (another writer got there first, or a client other than this tool wrote the row).
@@ -47,6 +48,8 @@ public enum RuleCode: String, Sendable, CaseIterable {
             return "人社部发〔2021〕26号（十二）保持乡村公益性岗位规模总体稳定；黑人社发〔2021〕16号（二十七）岗位数量……清、底数明"
         case .payrollLocked:
             return "人社部发〔2021〕26号（十二）在岗领补……及时纠正查处……违规发放补贴等行为"
+        case .notPublicised:
+            return "人社部发〔2021〕26号（十二）健全\"按需设岗、以岗聘任……\"管理机制; county practice: 公开招聘、公示5天无异议后聘用"
         }
     }
 }
@@ -190,6 +193,11 @@ public struct AppError: Error, Sendable {
         "operator_self": (.rule, "OPERATOR_SELF", Text(
             en: "nobody may add, change or remove their own operator record, or one of a login they control: another system administrator must do it",
             zh: "任何人不得添加、修改或删除本人或其可控制的登录名的操作员记录：请由其他系统管理员办理")),
+        "objection_within_notice": (.rule, "NOTICE_CLOSED", Text(
+            en: "an objection is recorded with a date within its notice's period", zh: "异议日期须在公示期内")),
+        "objection_resolved_once": (.rule, "OBJECTION_RESOLVED", Text(
+            en: "that objection has been resolved and its finding stands: record a new objection to reopen the case",
+            zh: "该异议已处理，处理结论不可更改：如需重新处理，请另行登记异议")),
         "persons_checked_at_once": (.input, "FILE_TOO_LARGE", Text(
             en: "a township's file may name at most 100,000 persons: split the file and import the parts one after another",
             zh: "乡镇导入的文件最多可包含 100,000 人：请将文件拆分后逐个导入")),

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Postgres
+import WelfarePosts
+
+struct AttendanceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attendance", abstract: "Daily attendance (考勤), the evidence of work: import, show.",
+        subcommands: [Import.self, Show.self])
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import daily attendance (id_number 身份证号, date 日期, status 考勤状态: present 出勤, absent 缺勤, leave 请假).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "CSV file: UTF-8 (with or without BOM) or GBK.") var file: String
+        @Flag(help: "Check the file and report, without writing.") var dryRun = false
+
+        func run() throws {
+            let connection = try global.connect()
+            let outcome = try Attendance.importFile(connection, file: try Parse.file(file), dryRun: dryRun)
+            if outcome.dryRun {
+                global.output.say(Text(en: "dry run: the file is valid; nothing was written", zh: "试运行：文件无误，未写入任何数据"))
+            }
+            global.output.entity([
+                (Column("rows", "rows (person-days)", "行数（人天）"), String(outcome.rows)),
+                (Column("person_months", "person-months", "人月数"), String(outcome.personMonths)),
+                (Column("inserted", outcome.dryRun ? "would insert" : "inserted", outcome.dryRun ? "将新增" : "新增"), String(outcome.inserted)),
+                (Column("updated", outcome.dryRun ? "would update" : "updated", outcome.dryRun ? "将更新" : "更新"), String(outcome.updated)),
+                (Column("unchanged", "unchanged", "未变"), String(outcome.unchanged)),
+                (Column("dry_run", "dry run", "试运行"), outcome.dryRun ? "true" : "false"),
+            ])
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A person's recorded months: the days (P present, A absent, L leave, - none) and their counts.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Resident ID.") var person: String
+        @Option(help: "Only this month (YYYY-MM).") var month: String?
+
+        func run() throws {
+            let id = try Persons.parseID(person)
+            let month = try self.month.map { try Parse.month($0, "--month") }
+            let connection = try global.connect()
+            let rows = try Attendance.months(connection, person: id, month: month)
+            global.output.list(
+                [Column("month", "month", "月份"), Column("days", "days", "逐日考勤"), Column("present", "present", "出勤"),
+                 Column("absent", "absent", "缺勤"), Column("leave", "leave", "请假"), Column("unrecorded", "unrecorded", "未登记")],
+                rows.map { [$0["month"], $0["days"], $0["present"], $0["absent"], $0["leave"], $0["unrecorded"]] })
+        }
+    }
+}

@@ -1,0 +1,213 @@
+import ArgumentParser
+import Foundation
+import Postgres
+import WelfarePosts
+
+/// Writes a file the tool produces (a notice sheet). One function, so how files are written
+/// (permissions, links) is decided in one place.
+func writeOutputFile(_ path: String, _ bytes: [UInt8]) throws {
+    guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+        throw AppError.badInput(Text(en: "cannot write \(path)", zh: "无法写入 \(path)"), code: "BAD_FILE")
+    }
+}
+
+struct Apply: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Record a person's application for a post (报名).")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Post ID.") var post: String
+    @Option(help: "Resident ID.") var person: String
+    @Option(help: "Date of the application (default today).") var on: String?
+
+    func run() throws {
+        let id = try Persons.parseID(person)
+        let day = try on.map { try Parse.day($0, "--on") } ?? .today()
+        let connection = try global.connect()
+        let row = try Applications.apply(connection, post: post, person: id, on: day)
+        global.output.entity([
+            (Column("post_id", "post", "岗位编号"), row["post_id"]),
+            (Column("id_number", "resident ID", "身份证号"), masked(row["id_number"])),
+            (Column("name", "name", "姓名"), row["name"]),
+            (Column("applied_on", "applied on", "报名日期"), row["applied_on"]),
+        ])
+    }
+}
+
+struct ApplicationCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "application", abstract: "Applications for posts.", subcommands: [Import.self])
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import applications from CSV (post_id 岗位编号, id_number 身份证号, applied_on 报名日期).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "CSV file: UTF-8 (with or without BOM) or GBK.") var file: String
+        @Flag(help: "Check the file and report, without writing.") var dryRun = false
+
+        func run() throws {
+            let connection = try global.connect()
+            printImport(try Applications.importFile(connection, file: try Parse.file(file), dryRun: dryRun), global.output)
+        }
+    }
+}
+
+struct Applicants: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A post's applicants ranked by the policy's priority, with the rules each would break if hired on the day.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Post ID.") var post: String
+    @Option(help: "The day of the intended hire (default today).") var on: String?
+    @Flag(help: "Show full resident IDs.") var reveal = false
+
+    func run() throws {
+        let day = try on.map { try Parse.day($0, "--on") } ?? .today()
+        let connection = try global.connect()
+        try checkReveal(reveal, connection)
+        let vocabulary = try Vocabulary.load(connection)
+        let lang = global.lang
+        let rows = try Applications.ranked(connection, post: post, on: day)
+        global.output.list(
+            [Column("rank", "rank", "排序"), Column("id_number", "resident ID", "身份证号"), Column("name", "name", "姓名"),
+             Column("category", "category", "人员类别"), Column("labour_capacity", "capacity", "劳动能力"), Column("age", "age", "年龄"),
+             Column("applied_on", "applied on", "报名日期"), Column("breaks", "would break", "不符合的规则"),
+             Column("notice", "notice", "公示编号"), Column("notice_to", "notice ends", "公示截止"), Column("notice_state", "notice state", "公示状态")],
+            rows.map { row in
+                [row["rank"], masked(row["id_number"], reveal: reveal), row["name"],
+                 row["category"].map { vocabulary.label(.personCategory, $0, lang) },
+                 row["labour_capacity"].map { vocabulary.label(.labourCapacity, $0, lang) }, row["age"], row["applied_on"],
+                 row["breaks"].flatMap { $0.isEmpty ? nil : $0 }, row["notice"], row["notice_to"],
+                 row["notice_state"].map { noticeStateLabel($0, lang) }]
+            })
+    }
+}
+
+func noticeStateLabel(_ state: String, _ lang: Lang) -> String {
+    guard lang == .zh else { return state }
+    return ["scheduled": "未开始", "running": "公示中", "ended": "已结束", "upheld": "异议成立", "objection-open": "异议待处理"][state] ?? state
+}
+
+/// Prints a notice with its objections.
+func printNotice(_ notice: Row, _ objections: [Row], _ global: GlobalOptions, reveal: Bool = false) {
+    let lang = global.lang
+    global.output.entity([
+        (Column("id", "notice", "公示编号"), notice["id"]),
+        (Column("post_id", "post", "岗位编号"), notice["post_id"]),
+        (Column("region", "region", "区划"), notice["region_name"]),
+        (Column("id_number", "resident ID", "身份证号"), masked(notice["id_number"], reveal: reveal)),
+        (Column("name", "name", "姓名"), notice["name"]),
+        (Column("from", "from", "公示开始"), notice["from_on"]),
+        (Column("to", "to", "公示截止"), notice["to_on"]),
+        (Column("days", "days", "天数"), notice["days"]),
+        (Column("contact", "objections to", "异议受理"), notice["contact"]),
+        (Column("state", "state", "状态"), noticeStateLabel(Notices.state(notice, on: .today()), lang)),
+    ], sections: [Output.Section(
+        key: "objections", title: Text(en: "Objections", zh: "异议"),
+        columns: [Column("id", "objection", "异议编号"), Column("raised_on", "raised on", "提出日期"), Column("reason", "reason", "异议内容"),
+                  Column("finding", "finding", "处理结论"), Column("note", "note", "处理意见"), Column("resolved_on", "resolved on", "处理日期")],
+        rows: objections.map { row in
+            [row["id"], row["raised_on"], row["reason"],
+             row["finding"].map { lang == .zh ? ($0 == "upheld" ? "成立" : "不成立") : $0 }, row["note"], row["resolved_on"]]
+        })])
+}
+
+struct NoticeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notice", abstract: "Public notices (公示) of intended hires: publish, object, resolve, list, print.",
+        subcommands: [Publish.self, Object.self, Resolve.self, List.self, Print.self])
+
+    struct Publish: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Publicise an applicant as the intended holder of a post.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Post ID.") var post: String
+        @Option(help: "Resident ID of the applicant.") var person: String
+        @Option(help: "First day of the notice.") var from: String
+        @Option(help: "Calendar days (default: the policy's notice days; never fewer).") var days: Int?
+        @Option(help: "Where and to whom objections go (default: the post's developer).") var contact: String?
+
+        func run() throws {
+            let id = try Persons.parseID(person)
+            let from = try Parse.day(self.from, "--from")
+            let connection = try global.connect()
+            let notice = try Notices.publish(connection, post: post, person: id, from: from, days: days, contact: contact)
+            printNotice(notice, [], global)
+        }
+    }
+
+    struct Object: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record an objection to a notice, raised during it.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Notice number.") var notice: String
+        @Option(help: "What the objection says.") var reason: String
+        @Option(help: "The day it was raised (default today).") var on: String?
+
+        func run() throws {
+            let day = try on.map { try Parse.day($0, "--on") } ?? .today()
+            let connection = try global.connect()
+            let row = try Notices.object(connection, notice: notice, reason: reason, on: day)
+            printNotice(row, try Notices.objections(connection, notice), global)
+        }
+    }
+
+    struct Resolve: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Resolve a notice's open objections: upheld (no hire on this notice) or dismissed.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Notice number.") var notice: String
+        @Flag(help: "The objection is founded: the hire may not follow this notice.") var upheld = false
+        @Flag(help: "The objection is unfounded.") var dismissed = false
+        @Option(help: "The finding, in words.") var note: String
+        @Option(help: "Only this objection (default: every open objection of the notice).") var objection: Int64?
+        @Option(help: "The day of the finding (default today).") var on: String?
+
+        func validate() throws {
+            guard upheld != dismissed else { throw ValidationError("give exactly one of --upheld and --dismissed") }
+        }
+
+        func run() throws {
+            let day = try on.map { try Parse.day($0, "--on") } ?? .today()
+            let connection = try global.connect()
+            let row = try Notices.resolve(connection, notice: notice, upheld: upheld, note: note, objection: objection, on: day)
+            printNotice(row, try Notices.objections(connection, notice), global)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List notices, newest first, with their state on a day.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this post's notices.") var post: String?
+        @Option(help: "Only posts in this region and below.") var region: String?
+        @Option(help: "The day the state is read on (default today).") var on: String?
+        @Flag(help: "Show full resident IDs.") var reveal = false
+
+        func run() throws {
+            let day = try on.map { try Parse.day($0, "--on") } ?? .today()
+            let connection = try global.connect()
+            try checkReveal(reveal, connection)
+            let rows = try Notices.list(connection, post: post, region: region)
+            global.output.list(
+                [Column("id", "notice", "公示编号"), Column("post_id", "post", "岗位编号"), Column("region", "region", "区划"),
+                 Column("id_number", "resident ID", "身份证号"), Column("name", "name", "姓名"), Column("from", "from", "公示开始"),
+                 Column("to", "to", "公示截止"), Column("days", "days", "天数"), Column("objections", "objections", "异议数"),
+                 Column("open_objections", "open", "待处理"), Column("upheld", "upheld", "成立"), Column("state", "state", "状态")],
+                rows.map { row in
+                    [row["id"], row["post_id"], row["region_name"], masked(row["id_number"], reveal: reveal), row["name"],
+                     row["from_on"], row["to_on"], row["days"], row["objections"], row["open_objections"], row["upheld"],
+                     noticeStateLabel(Notices.state(row, on: day), global.lang)]
+                })
+        }
+    }
+
+    struct Print: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the sheet posted in the village: one HTML page for A4, self-contained, with the resident ID masked.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Notice number.") var notice: String
+        @Option(help: "The HTML file to write.") var output: String
+
+        func run() throws {
+            let connection = try global.connect()
+            let sheet = try Notices.sheet(connection, notice)
+            try writeOutputFile(output, Array(sheet.html.utf8))
+            global.output.say(Text(en: "notice \(notice) written to \(output)", zh: "公示 \(notice) 已写入 \(output)"))
+        }
+    }
+}
