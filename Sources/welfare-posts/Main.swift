@@ -47,14 +47,19 @@ enum Main {
         do {
             var command = try WelfarePostsCommand.parseAsRoot(extracted.arguments)
             try command.run()
+            // A listing's --output file, written once the command has succeeded.
+            try OutputSink.finish(lang)
         } catch where Interruption.received != nil {
+            OutputSink.abandon()
             // Whatever failed after an interrupt failed because of it: the cancelled statement,
             // or the next one the cancelled connection refused.
             Interruption.exit()
         } catch let error as AppError {
+            OutputSink.abandon()
             FileHandle.standardError.write(Data((error.render(lang) + "\n").utf8))
             exit(error.category.rawValue)
         } catch let error as PostgresError {
+            OutputSink.abandon()
             let mapped = AppError(error)
             FileHandle.standardError.write(Data((mapped.render(lang) + "\n").utf8))
             exit(mapped.category.rawValue)

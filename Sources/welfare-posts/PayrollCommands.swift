@@ -93,19 +93,31 @@ struct PayrollCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Month (YYYY-MM).", "月份（YYYY-MM）。")) var month: String
         @Option(help: .tr("Region (default: every county).", "区划（默认：所有县）。")) var region: String?
-        @Option(help: .tr("Write to this file instead of standard output.", "写入该文件，而不是标准输出。")) var output: String?
         @Flag(help: .tr("Also export counties whose payroll is still a draft (a preview).", "同时导出工资表仍为草稿的县（仅供预览）。")) var draft = false
 
         func run() throws {
             let month = try Parse.month(self.month, "month")
             // Refused (exit 2) before the database is asked anything; see SafeFile for how the
             // file is made: 0600, a fresh name in the same folder, renamed when complete.
+            try global.checkOutput()
+            let output = global.outputFile
             let file = try output.map { try SafeFile(path: $0) }
             // Any failure below (a refusal, a cancelled statement, a write error) removes it.
             defer { file?.discard() }
+            let workbook = global.format == .xlsx ? try XLSXWriter() : nil
+            if let workbook {
+                try workbook.beginSheet(month.iso)
+                try workbook.row(Payroll.exportColumns.map { .text(global.lang == .zh ? $0.zh : $0.key) })
+            }
             let connection = try global.connect()
             let lines = try Payroll.export(connection, month: month, region: region, lang: global.lang, includeDraft: draft) { bytes in
-                if let file {
+                if let workbook {
+                    // The CSV rows as cells: IDs and accounts text, amounts numbers (0.00).
+                    guard bytes.first != 0xEF, !bytes.starts(with: Array("month,".utf8)), !bytes.starts(with: Array("发放月份,".utf8)) else { return }
+                    for record in CSVLine.records(bytes) {
+                        try workbook.row(zip(Payroll.exportColumns, record).map { XLSXCell.guess(key: $0.key, value: $1) })
+                    }
+                } else if let file {
                     try file.write(bytes)
                 } else {
                     // Through print, so it never overtakes what was printed before. libpq hands
@@ -114,6 +126,7 @@ struct PayrollCommand: ParsableCommand {
                 }
             }
             if let file, let output {
+                try workbook?.finish(into: file)
                 try file.commit()
                 let written = Text(en: "\(lines) lines written to \(output)", zh: "已写入 \(lines) 行：\(output)")
                 FileHandle.standardError.write(Data((written(global.lang) + "\n").utf8))
