@@ -23,7 +23,8 @@ struct GlobalOptions: ParsableArguments {
 
     /// Refuses (exit 2, `BAD_OUTPUT`) `--format xlsx` without `--output`, and an `--output` the
     /// tool must not write to, before any work is done.
-    func checkOutput() throws {
+    func checkOutput(folder: Bool = false) throws {
+        if folder { return }
         if format == .xlsx && outputFile == nil {
             throw AppError.badInput(Text(en: "--format xlsx writes an Excel workbook: give the file with --output, e.g. --output list.xlsx",
                                          zh: "--format xlsx 会生成 Excel 工作簿：请用 --output 指定文件，例如 --output list.xlsx"), code: "BAD_OUTPUT")
@@ -32,8 +33,8 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// A connection to a database that has every migration applied (else exit 3).
-    func connect(requireMigrated: Bool = true) throws -> Connection {
-        try checkOutput()
+    func connect(requireMigrated: Bool = true, outputIsFolder: Bool = false) throws -> Connection {
+        try checkOutput(folder: outputIsFolder)
         let connection = try Database.connect(database, environment: ProcessInfo.processInfo.environment)
         if requireMigrated { try Database.mapped { try Migrator(connection: connection).requireCurrent() } }
         return connection

@@ -46,7 +46,7 @@ struct AssessmentCommand: ParsableCommand {
 struct PayrollCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "payroll", abstract: tr("Monthly payroll: run, approve, export, summarise, reconcile.", "按月发放：生成、审核、导出、汇总、对账。"),
-        subcommands: [Run.self, Approve.self, Export.self, Summary.self, Reconcile.self])
+        subcommands: [Run.self, Check.self, Approve.self, Export.self, Summary.self, Reconcile.self, Resubmit.self])
 
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: tr("Write the draft lines of a month (and adjustments of approved earlier months).", "生成某月的工资表草稿（以及以前已审核月份的补扣发）。"))
@@ -94,9 +94,15 @@ struct PayrollCommand: ParsableCommand {
         @Argument(help: .tr("Month (YYYY-MM).", "月份（YYYY-MM）。")) var month: String
         @Option(help: .tr("Region (default: every county).", "区划（默认：所有县）。")) var region: String?
         @Flag(help: .tr("Also export counties whose payroll is still a draft (a preview).", "同时导出工资表仍为草稿的县（仅供预览）。")) var draft = false
+        @Option(help: .tr("Write the bank's files by this bank profile (see `bank profile list`) into the folder --output names: one person-post a row, netted, split into batches.", "按该银行模板（见 `bank profile list`）将银行文件写入 --output 指定的文件夹：每人每岗一行（轧差），按批次拆分。"))
+        var profile: String?
 
         func run() throws {
             let month = try Parse.month(self.month, "month")
+            if let profile {
+                try exportByProfile(month, profile)
+                return
+            }
             // Refused (exit 2) before the database is asked anything; see SafeFile for how the
             // file is made: 0600, a fresh name in the same folder, renamed when complete.
             try global.checkOutput()
@@ -166,7 +172,7 @@ struct PayrollCommand: ParsableCommand {
 
     struct Reconcile: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: tr("Record what the bank paid for a month (id_number, post_id†, bank_account, amount, paid_on).", "登记银行某月实际发放结果（列：身份证号、岗位编号†、银行账号、金额、发放日期）。"))
+            abstract: tr("Record the bank's results for a month (id_number, post_id†, bank_account, amount, paid_on, status†, failure_reason†, reference†): payments, failures, and what is missing.", "登记银行某月的回单（列：身份证号、岗位编号†、银行账号、金额、发放日期、状态†、失败原因†、交易流水号†）：成功、失败及缺少回单的笔数。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Month the payments are for (YYYY-MM).", "发放所属月份（YYYY-MM）。")) var month: String
         @Argument(help: .tr("The bank's results as CSV.", "银行返回的结果文件（CSV）。")) var file: String
@@ -208,6 +214,12 @@ func printDisbursements(_ outcome: Disbursements.Outcome, _ global: GlobalOption
     if let booked = outcome.bookedFen, let mismatches = outcome.mismatches {
         fields.append((Column("booked", "booked by the approved payroll", "应发金额"), Fen(booked).yuanText))
         fields.append((Column("mismatches", "people paid other than booked", "实发与应发不符人数"), String(mismatches)))
+        fields.append((Column("failed", "failed transfers", "失败笔数"), String(outcome.failed)))
+        fields.append((Column("failed_amount", "failed amount", "失败金额"), Fen(outcome.failedFen).yuanText))
+        if let missing = outcome.missing, let missingFen = outcome.missingFen {
+            fields.append((Column("missing", "approved lines without a result", "无回单笔数"), String(missing)))
+            fields.append((Column("missing_amount", "amount without a result", "无回单金额"), Fen(missingFen).yuanText))
+        }
     }
     fields.append((Column("dry_run", "dry run", "试运行"), outcome.dryRun ? "true" : "false"))
     global.output.entity(fields)

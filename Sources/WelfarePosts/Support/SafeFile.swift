@@ -24,7 +24,7 @@ import Darwin
 /// - Each descriptor is closed exactly once: `state` says what is still open.
 public final class SafeFile {
     /// The name the file gets when complete.
-    public let path: String
+    public private(set) var path: String
     /// The temporary name it is written under.
     let temporaryPath: String
     private var descriptor: Int32
@@ -109,6 +109,21 @@ public final class SafeFile {
         if buffer.count >= 1 << 16 { try flush() }
     }
 
+    /// Makes the file complete under another name in the same folder (a bank file's name
+    /// carries its row count and total, known only when it is written). The name is checked as
+    /// at `init`.
+    public func commit(as finalPath: String) throws {
+        precondition(SafeFile.folder(of: finalPath) == SafeFile.folder(of: path), "commit(as:) stays in the folder")
+        do {
+            try SafeFile.check(finalPath)
+        } catch {
+            discard()
+            throw error
+        }
+        path = finalPath
+        try commit()
+    }
+
     /// Makes the file complete under its final name: flush, fsync, close, rename. On failure
     /// the temporary file is removed and the error thrown.
     public func commit() throws {
@@ -180,6 +195,14 @@ public final class SafeFile {
     private static func refusal(_ text: Text) -> AppError { AppError.badInput(text, code: "BAD_OUTPUT") }
 
     private static func reason(_ error: Int32) -> String { String(cString: strerror(error)) }
+
+    /// The folder a path names a file in ("." for a bare name).
+    public static func folderOf(_ path: String) -> String { folder(of: path) }
+
+    /// The name of a path without its folder.
+    public static func baseName(_ path: String) -> String {
+        path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? path
+    }
 
     /// The folder a path names a file in ("." for a bare name).
     static func folder(of path: String) -> String {
