@@ -106,22 +106,35 @@ struct PayrollCommand: ParsableCommand {
             // Refused (exit 2) before the database is asked anything; see SafeFile for how the
             // file is made: 0600, a fresh name in the same folder, renamed when complete.
             try global.checkOutput()
-            let output = global.outputFile
+            // A draft says 草稿 DRAFT in its file name and in every row (SPEC §15).
+            let output = global.outputFile.map { draft ? BankExport.draftName($0) : $0 }
+            if let output { try SafeFile.check(output) }
+            let mark = Array(("," + BankExport.draftMark).utf8)
             let file = try output.map { try SafeFile(path: $0) }
             // Any failure below (a refusal, a cancelled statement, a write error) removes it.
             defer { file?.discard() }
             let workbook = global.format == .xlsx ? try XLSXWriter() : nil
             if let workbook {
                 try workbook.beginSheet(month.iso)
-                try workbook.row(Payroll.exportColumns.map { .text(global.lang == .zh ? $0.zh : $0.key) })
+                try workbook.row(Payroll.exportColumns.map { .text(global.lang == .zh ? $0.zh : $0.key) } + (draft ? [.text(BankExport.draftMark)] : []))
             }
             let connection = try global.connect()
-            let lines = try Payroll.export(connection, month: month, region: region, lang: global.lang, includeDraft: draft) { bytes in
+            let lines = try Payroll.export(connection, month: month, region: region, lang: global.lang, includeDraft: draft) { raw in
+                var bytes = raw
+                if draft && workbook == nil && bytes.last == 0x0A {
+                    // Every line, the header's too, ends with the mark.
+                    bytes = []
+                    for byte in raw {
+                        if byte == 0x0A { bytes += mark }
+                        bytes.append(byte)
+                    }
+                }
                 if let workbook {
                     // The CSV rows as cells: IDs and accounts text, amounts numbers (0.00).
                     guard bytes.first != 0xEF, !bytes.starts(with: Array("month,".utf8)), !bytes.starts(with: Array("发放月份,".utf8)) else { return }
                     for record in CSVLine.records(bytes) {
-                        try workbook.row(zip(Payroll.exportColumns, record).map { XLSXCell.guess(key: $0.key, value: $1) })
+                        try workbook.row(zip(Payroll.exportColumns, record).map { XLSXCell.guess(key: $0.key, value: $1) }
+                                         + (draft ? [.text(BankExport.draftMark)] : []))
                     }
                 } else if let file {
                     try file.write(bytes)

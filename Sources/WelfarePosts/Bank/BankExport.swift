@@ -34,6 +34,18 @@ public enum BankExport {
     /// The draft mark: in a draft's file names and, as a last column, in every row.
     public static let draftMark = "草稿DRAFT"
 
+    /// A file name with the draft mark before its extension (`payroll_草稿DRAFT.csv`), unless
+    /// it says so already.
+    public static func draftName(_ path: String) -> String {
+        let base = SafeFile.baseName(path)
+        guard !base.contains(draftMark) else { return path }
+        let folder = String(path.dropLast(base.count))
+        if let dot = base.lastIndex(of: "."), dot != base.startIndex {
+            return folder + base[..<dot] + "_" + draftMark + base[dot...]
+        }
+        return folder + base + "_" + draftMark
+    }
+
     /// Writes the month's netted rows of the region's counties by `profileName` into `folder`.
     public static func export(_ connection: Connection, month: Month, region: String?, profileName: String, folder: String,
                               includeDraft: Bool, lang: Lang) throws -> Outcome {
@@ -164,7 +176,7 @@ public enum BankExport {
     /// `一卡通_320321-202601-001_500笔_400000.00元.csv` (草稿DRAFT before the extension for a draft).
     static func fileName(_ profile: String, batch: String, rows: Int, totalFen: Int64, draft: Bool, ext: String) -> String {
         let safe = String(profile.unicodeScalars.map { $0 == "/" || $0 == "\\" || $0.value < 0x20 ? "_" : Character($0) })
-        return "\(safe)_\(batch)_\(rows)笔_\(Fen(totalFen).yuanText)元\(draft ? "_" + draftMark : "").\(ext)"
+        return "\(safe)_\(batch)_\(rows)笔_\(Fen(totalFen).yuanText)元\(draft && !batch.contains(draftMark) ? "_" + draftMark : "").\(ext)"
     }
 
     /// The control sheet beside the files: each file's batch, name, rows and total, and the sum.
@@ -172,12 +184,13 @@ public enum BankExport {
                              lang: Lang, pending: inout [(writer: BankFileWriter, file: File)]) throws -> String? {
         guard let base = format, !files.isEmpty else { return nil }
         let profile = BankProfile(control: base)
-        let writer = try BankFileWriter(profile: profile, folder: folder, sheet: "控制表")
+        let writer = try BankFileWriter(profile: profile, folder: folder, sheet: "控制表", extraHeader: draft ? draftMark : nil)
+        let mark: [BankValue] = draft ? [.text(draftMark + " 不得发放")] : []
         for (index, file) in files.enumerated() {
-            try writer.row([.text(file.batch), .text(file.name), .integer(Int64(file.rows)), .fen(file.totalFen)], amount: file.totalFen, line: index + 2)
+            try writer.row([.text(file.batch), .text(file.name), .integer(Int64(file.rows)), .fen(file.totalFen)] + mark, amount: file.totalFen, line: index + 2)
         }
         let rows = files.reduce(0) { $0 + $1.rows }
-        try writer.row([.text("合计"), .text("\(files.count) 个文件"), .integer(Int64(rows)), .fen(writer.totalFen)], amount: 0, line: files.count + 2)
+        try writer.row([.text("合计"), .text("\(files.count) 个文件"), .integer(Int64(rows)), .fen(writer.totalFen)] + mark, amount: 0, line: files.count + 2)
         let name = "\(fileName(profileName, batch: month.iso.replacingOccurrences(of: "-", with: "") + "_控制表", rows: rows, totalFen: writer.totalFen, draft: draft, ext: profile.fileExtension))"
         pending.append((writer, File(county: "", batch: "", name: name, rows: rows, totalFen: writer.totalFen)))
         return name

@@ -1,0 +1,235 @@
+import Foundation
+import Postgres
+import Testing
+import TestSupport
+import WelfarePosts
+
+/// Paying through the bank (SPEC §15), through the binary: profiles, export by profile (names,
+/// splitting, totals, control sheet, GBK, xlsx), netting and recovery to the fen, the check
+/// before paying, failures and their resubmission once, drafts marked.
+@Suite("paying through the bank")
+struct BankTests {
+    static let bankTemplate = "seq:序号,name:姓名,bank_account:帐号,total:金额,id_number:身份证"
+
+    static func folder() throws -> String { try ExcelTests.folder() }
+
+    static func run(_ arguments: [String], _ world: World, expect status: Int32 = 0) throws -> ProcessResult {
+        let result = try welfarePosts(arguments, on: world.database)
+        #expect(result.status == status, "\(arguments.joined(separator: " ")): \(result.stderr)")
+        return result
+    }
+
+    static func count(_ world: World, _ table: String) throws -> Int {
+        Int(try world.connection.query("SELECT count(*) AS n FROM \(table)")[0]["n"] ?? "") ?? -1
+    }
+
+    /// GBK bytes as text, through iconv.
+    static func fromGBK(_ path: String) throws -> String {
+        let result = try runProcess("/bin/sh", ["-c", "iconv -f GBK -t UTF-8 '\(path)'"])
+        guard result.status == 0 else { throw TestSupportError("not GBK: \(result.stderr)") }
+        return result.stdout
+    }
+
+    @Test func exportByProfileSplitsAtTheCapWithTotalsInNamesAndAControlSheet() throws {
+        let world = try OutputFileTests.approvedJanuary(people: 5)
+        let folder = try BankTests.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let added = try BankTests.run(["bank", "profile", "add", "农商行", "--columns", BankTests.bankTemplate, "--encoding", "gbk",
+                                       "--file-format", "txt", "--max-rows", "2", "--region", "320321"], world)
+        #expect(added.stdout.contains("seq:序号,name:姓名,bank_account:帐号,total:金额,id_number:身份证"), "\(added.stdout)")
+        _ = try BankTests.run(["payroll", "export", "2026-01", "--profile", "农商行", "--output", folder], world)
+        let names = try OutputFileTests.listing(folder)
+        #expect(names == ["农商行_202601_控制表_5笔_5500.00元.txt", "农商行_320321-202601-001_2笔_2200.00元.txt",
+                          "农商行_320321-202601-002_2笔_2200.00元.txt", "农商行_320321-202601-003_1笔_1100.00元.txt"], "\(names)")
+        for name in names { #expect(OutputFileTests.mode(folder + "/" + name) == 0o600) }
+        // The bank's template, in GBK: every field followed by the separator.
+        let first = try BankTests.fromGBK(folder + "/农商行_320321-202601-001_2笔_2200.00元.txt")
+        let people = try world.connection.query("SELECT name, bank_account, id_number FROM person ORDER BY id_number")
+        let lines = first.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        #expect(lines.first == "序号|姓名|帐号|金额|身份证|")
+        #expect(lines.count == 3)
+        let third = try BankTests.fromGBK(folder + "/农商行_320321-202601-003_1笔_1100.00元.txt").components(separatedBy: "\r\n")
+        #expect(third[1].hasPrefix("1|测试"), "\(third)")
+        #expect(people.contains { third[1] == "1|\($0["name"]!)|\($0["bank_account"]!)|1100.00|\($0["id_number"]!)|" }, "\(third)")
+        let control = try BankTests.fromGBK(folder + "/农商行_202601_控制表_5笔_5500.00元.txt")
+        #expect(control.contains("批次号|文件名|笔数|金额|"))
+        #expect(control.contains("320321-202601-002|农商行_320321-202601-002_2笔_2200.00元.txt|2|2200.00|"), "\(control)")
+        #expect(control.contains("合计|3 个文件|5|5500.00|"), "\(control)")
+        #expect(try BankTests.count(world, "bank_batch") == 3)
+        // Exported again: the same batches under the same numbers, nothing new recorded.
+        let again = try BankTests.folder()
+        defer { try? FileManager.default.removeItem(atPath: again) }
+        _ = try BankTests.run(["payroll", "export", "2026-01", "--profile", "农商行", "--output", again], world)
+        #expect(try OutputFileTests.listing(again) == names)
+        #expect(try BankTests.count(world, "bank_batch") == 3)
+        // Another profile: the 一卡通 platform's workbook, IDs and accounts as text.
+        _ = try BankTests.run(["bank", "profile", "add", "一卡通", "--columns", "batch:批次号,seq:序号,id_number:身份证号码,name:姓名,bank_account:社保卡号,total:发放金额",
+                               "--encoding", "utf-8", "--file-format", "xlsx", "--region", "320321"], world)
+        let xlsx = try BankTests.folder()
+        defer { try? FileManager.default.removeItem(atPath: xlsx) }
+        _ = try BankTests.run(["payroll", "export", "2026-01", "--profile", "一卡通", "--output", xlsx], world)
+        #expect(try OutputFileTests.listing(xlsx) == ["一卡通_202601_控制表_5笔_5500.00元.xlsx", "一卡通_320321-202601-004_5笔_5500.00元.xlsx"])
+        let cells = try ExcelTests.python("""
+            import openpyxl
+            ws = openpyxl.load_workbook('\(xlsx)/一卡通_320321-202601-004_5笔_5500.00元.xlsx').worksheets[0]
+            for row in ws.iter_rows(min_row=2): print(row[0].value, row[1].value, row[2].data_type, len(row[2].value), row[4].data_type, row[5].value, row[5].number_format)
+            """)
+        #expect(cells.split(separator: "\n").first == "320321-202601-004 1 s 18 s 1100.0 0.00", "\(cells)")
+        let listed = try BankTests.run(["bank", "profile", "list", "--format", "csv"], world)
+        #expect(listed.stdout.contains("320321,一卡通,") && listed.stdout.contains("320321,农商行,"), "\(listed.stdout)")
+    }
+
+    /// A late exit recorded after January was approved and paid: February nets below zero for
+    /// that person (no regular line, January's deduction): left out of the bank's file and on
+    /// the recovery list to the fen; the audit shows it as PAID_NOT_DUE until settled. A
+    /// person whose month nets to zero is left out too.
+    @Test func nettingLeavesOutZeroAndRecoversNegatives() throws {
+        let world = try World()
+        let db = world.connection
+        _ = try Policy.setPay(db, region: Fixtures.county, type: "road-keeper", monthly: Fen(0), socialInsurance: Fen(0), from: Month(year: 2020, month: 1)!)
+        let leaver = try world.person(born: "1970-01-01"), stayer = try world.person(born: "1971-01-01"), unpaid = try world.person(born: "1972-01-01")
+        try world.hire(try world.post(), leaver, "2026-01-01", "2026-12-31")
+        try world.hire(try world.post(), stayer, "2026-01-01", "2026-12-31")
+        try world.hire(try world.post(type: "road-keeper"), unpaid, "2026-01-01", "2026-12-31")
+        _ = try BankTests.run(["payroll", "run", "2026-01"], world)
+        _ = try BankTests.run(["payroll", "approve", "2026-01", "--region", "320321"], world)
+        let accounts = try db.query("SELECT id_number, bank_account FROM person ORDER BY id_number")
+        let account = { (id: ResidentID) in accounts.first { $0["id_number"] == id.value }!["bank_account"]! }
+        let bank = try temporaryFile("id_number,bank_account,amount,paid_on,status,reference\n"
+            + "\(leaver.value),\(account(leaver)),1100,2026-02-05,paid,J1\n\(stayer.value),\(account(stayer)),1100,2026-02-05,成功,J2\n")
+        _ = try BankTests.run(["payroll", "reconcile", "2026-01", bank], world)
+        // Found in February: the leaver left on 15 January.
+        _ = try Placements.exit(db, person: leaver, on: Day(iso: "2026-01-15")!, reason: "resigned")
+        _ = try BankTests.run(["payroll", "run", "2026-02"], world)
+        _ = try BankTests.run(["payroll", "approve", "2026-02", "--region", "320321"], world)
+        // January was due 15 of 31 days: 38710 + 14516 = 53226 fen; 110000 paid: 56774 to recover.
+        let recoveries = try BankTests.run(["recovery", "list", "--format", "csv", "--reveal"], world)
+        #expect(recoveries.stdout.contains("2026-02,\(leaver.value),"), "\(recoveries.stdout)")
+        #expect(recoveries.stdout.contains(",567.74,open,"), "\(recoveries.stdout)")
+        let folder = try BankTests.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        _ = try BankTests.run(["bank", "profile", "add", "农商行", "--columns", BankTests.bankTemplate, "--encoding", "utf-8",
+                               "--file-format", "csv", "--region", "320321"], world)
+        let export = try BankTests.run(["payroll", "export", "2026-02", "--profile", "农商行", "--output", folder], world)
+        #expect(export.stdout.contains("1 person-post(s) netting to zero; 1 netting below zero, owing 567.74"), "\(export.stdout)")
+        let names = try OutputFileTests.listing(folder)
+        #expect(names.contains("农商行_320321-202602-001_1笔_1100.00元.csv"), "\(names)")
+        let text = try String(contentsOfFile: folder + "/农商行_320321-202602-001_1笔_1100.00元.csv", encoding: .utf8)
+        #expect(text.contains(stayer.value) && !text.contains(leaver.value) && !text.contains(unpaid.value), "\(text)")
+        #expect(!text.contains("-"), "a negative amount went to the bank: \(text)")
+        // The audit: January's overpayment is counted once, as the open recovery.
+        let audit = { try BankTests.run(["audit", "violations", "--rule", "PAID_NOT_DUE", "--as-of", "2026-03-31", "--from", "2026-01",
+                                         "--to", "2026-02", "--format", "csv"], world).stdout }
+        let before = try audit().split(separator: "\n").dropFirst()
+        #expect(before.count == 1, "\(before)")
+        #expect(before.first?.contains("567.74") == true && before.first?.contains("recovery") == true, "\(before)")
+        let id = try db.query("SELECT id FROM recovery")[0]["id"]!
+        let settled = try BankTests.run(["recovery", "settle", id, "--on", "2026-03-10", "--how", "refund", "--note", "退回凭证 001"], world)
+        #expect(settled.stdout.contains("refund"), "\(settled.stdout)")
+        #expect(try audit().split(separator: "\n").count == 1, "settled, yet still in the audit")
+        let twice = try BankTests.run(["recovery", "settle", id, "--on", "2026-03-11", "--how", "waived", "--note", "x"], world, expect: 1)
+        #expect(twice.stderr.contains("[RECOVERY_SETTLED]"))
+        #expect(try BankTests.run(["recovery", "list", "--format", "csv"], world).stdout.split(separator: "\n").count == 1)
+    }
+
+    @Test func checkListsWhatTheBankWouldRejectAndApproveNeedsAccounts() throws {
+        let world = try World()
+        let db = world.connection
+        let (a, b, c, d) = (try world.person(born: "1970-01-01"), try world.person(born: "1971-01-01"),
+                            try world.person(born: "1972-01-01"), try world.person(born: "1973-01-01"))
+        for person in [a, b, c, d] { try world.hire(try world.post(), person, "2026-01-01", "2026-12-31") }
+        try db.command("UPDATE person SET bank_account = NULL WHERE id_number = $1", [a.value])
+        try db.command("UPDATE person SET bank_account = (SELECT bank_account FROM person WHERE id_number = $1) WHERE id_number = $2", [b.value, c.value])
+        _ = try Persons.setStatus(db, id: d, status: "deceased", from: Day(iso: "2026-01-20")!, to: nil)
+        _ = try BankTests.run(["payroll", "run", "2026-01"], world)
+        let check = try BankTests.run(["payroll", "check", "2026-01", "--format", "csv", "--reveal"], world)
+        let rows = check.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        #expect(rows.map { "\($0[0]) \($0[3])" }.sorted() == ["DECEASED \(d.value)", "NO_ACCOUNT \(a.value)", "SHARED_ACCOUNT \(b.value)",
+                                                              "SHARED_ACCOUNT \(c.value)"].sorted(), "\(check.stdout)")
+        let refused = try BankTests.run(["payroll", "approve", "2026-01", "--region", "320321"], world, expect: 1)
+        #expect(refused.stderr.hasPrefix("error: [ACCOUNT_MISSING]"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("basis:"), "\(refused.stderr)")
+        let zh = try BankTests.run(["payroll", "approve", "2026-01", "--region", "320321", "--lang", "zh"], world, expect: 1)
+        #expect(zh.stderr.contains("没有银行账号"), "\(zh.stderr)")
+        #expect(try db.query("SELECT state FROM payroll_run")[0]["state"] == "draft")
+        try db.command("UPDATE person SET bank_account = '6228480399990123' WHERE id_number = $1", [a.value])
+        _ = try BankTests.run(["payroll", "approve", "2026-01", "--region", "320321"], world)
+    }
+
+    /// Bank results: a failure is recorded as a failure, reconcile counts paid, failed and
+    /// missing; bad results are refused whole; the failure is sent again once, to the
+    /// corrected account.
+    @Test func failuresAreRecordedAndResubmittedOnceToTheAccountInForce() throws {
+        let world = try OutputFileTests.approvedJanuary(people: 3)
+        let db = world.connection
+        let people = try db.query("SELECT id_number, bank_account FROM person ORDER BY id_number")
+        let (a, b) = (people[0], people[1])
+        let header = "身份证号,银行账号,金额,发放日期,状态,失败原因,交易流水号\n"
+        let good = header + "\(a["id_number"]!),\(a["bank_account"]!),1100.00,2026-02-05,成功,,R1\n"
+            + "\(b["id_number"]!),\(b["bank_account"]!),1100.00,2026-02-05,失败,账户已销户,R2\n"
+        // Bad results first: each refused with its line, nothing written.
+        let bad: [(String, String)] = [
+            (header + "\(a["id_number"]!),\(a["bank_account"]!),1100.00,2026-02-05,退回,,R9\n", "line 2, column 5 (状态)"),
+            (header + "\(a["id_number"]!),\(a["bank_account"]!),1000.00,2026-02-05,成功,,R9\n", "line 2, column 3 (金额)"),
+        ]
+        for (text, place) in bad {
+            let result = try BankTests.run(["payroll", "reconcile", "2026-01", try temporaryFile(text)], world, expect: 2)
+            #expect(result.stderr.contains(place), "\(result.stderr)")
+        }
+        let reconciled = try BankTests.run(["payroll", "reconcile", "2026-01", try temporaryFile(good), "--format", "json"], world)
+        #expect(reconciled.stdout.contains("\"rows\":\"1\",\"paid\":\"1100.00\""), "\(reconciled.stdout)")
+        #expect(reconciled.stdout.contains("\"failed\":\"1\",\"failed_amount\":\"1100.00\",\"missing\":\"1\",\"missing_amount\":\"1100.00\""), "\(reconciled.stdout)")
+        #expect(try BankTests.count(world, "disbursement") == 1)
+        #expect(try BankTests.count(world, "bank_failure") == 1)
+        // References seen before, as a payment or as a failure: refused.
+        for reference in ["R1", "R2"] {
+            let again = try BankTests.run(["payroll", "reconcile", "2026-01", try temporaryFile(
+                header + "\(a["id_number"]!),\(a["bank_account"]!),1100.00,2026-02-07,成功,,\(reference)\n")], world, expect: 2)
+            #expect(again.stderr.contains("[ALREADY_IMPORTED]") && again.stderr.contains("line 2"), "\(again.stderr)")
+        }
+        #expect(try BankTests.count(world, "disbursement") == 1)
+        // The account is corrected; the failure goes again, to it, once.
+        try db.command("UPDATE person SET bank_account = '6217000011112222333' WHERE id_number = $1", [b["id_number"]!])
+        let folder = try BankTests.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let output = folder + "/resubmit.csv"
+        _ = try BankTests.run(["payroll", "resubmit", "2026-01", "--region", "320321", "--output", output], world)
+        let text = try String(contentsOfFile: output, encoding: .utf8)
+        let lines = text.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        #expect(lines.count == 2, "\(text)")
+        #expect(lines[1].hasPrefix("320321-202601-001,1,2026-01,320321,"), "\(text)")
+        #expect(lines[1].contains(",\(b["id_number"]!),6217000011112222333,") && lines[1].hasSuffix(",1100.00"), "\(text)")
+        let second = try BankTests.run(["payroll", "resubmit", "2026-01", "--region", "320321", "--output", folder + "/again.csv"], world, expect: 2)
+        #expect(second.stderr.contains("[NOT_FOUND]") && second.stderr.contains("once"), "\(second.stderr)")
+        #expect(try BankTests.count(world, "bank_resubmission") == 1)
+        // The resubmitted transfer paid: recorded as the payment, nothing missing but the third.
+        let paid = try BankTests.run(["payroll", "reconcile", "2026-01", try temporaryFile(
+            header + "\(b["id_number"]!),6217000011112222333,1100.00,2026-02-15,成功,,R3\n"), "--format", "json"], world)
+        #expect(paid.stdout.contains("\"failed\":\"0\",\"failed_amount\":\"0.00\",\"missing\":\"1\""), "\(paid.stdout)")
+    }
+
+    @Test func draftsSayDraftInTheirNamesAndEveryRow() throws {
+        let world = try OutputFileTests.approvedJanuary(people: 2)
+        let folder = try BankTests.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        _ = try BankTests.run(["bank", "profile", "add", "农商行", "--columns", BankTests.bankTemplate, "--encoding", "utf-8",
+                               "--file-format", "csv", "--region", "320321"], world)
+        // February is a draft: refused without --draft, marked with it.
+        _ = try BankTests.run(["payroll", "export", "2026-02", "--profile", "农商行", "--output", folder], world, expect: 1)
+        let draft = try BankTests.run(["payroll", "export", "2026-02", "--profile", "农商行", "--output", folder, "--draft"], world)
+        #expect(draft.stdout.contains("草稿 DRAFT"))
+        let names = try OutputFileTests.listing(folder)
+        #expect(names.count == 2 && names.allSatisfy { $0.contains("草稿DRAFT") }, "\(names)")
+        for name in names {
+            let rows = try String(contentsOfFile: folder + "/" + name, encoding: .utf8).components(separatedBy: "\r\n").filter { !$0.isEmpty }
+            #expect(rows.allSatisfy { $0.contains("草稿DRAFT") }, "\(rows)")
+        }
+        #expect(try BankTests.count(world, "bank_batch") == 0, "a draft's batches were recorded")
+        // The plain export too.
+        _ = try BankTests.run(["payroll", "export", "2026-02", "--draft", "--output", folder + "/plain.csv"], world)
+        let plain = try String(contentsOfFile: folder + "/plain_草稿DRAFT.csv", encoding: .utf8)
+        let rows = plain.split(separator: "\n")
+        #expect(rows.count == 3 && rows.allSatisfy { $0.hasSuffix(",草稿DRAFT") }, "\(plain)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/plain.csv"))
+    }
+}
