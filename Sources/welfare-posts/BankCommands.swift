@@ -220,3 +220,49 @@ extension PayrollCommand {
         }
     }
 }
+
+extension PayrollCommand {
+    struct Notice: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: tr("Write the month's payment notice of a village (names, masked IDs, days, amounts) as an HTML page to post publicly, printable on A4.", "生成某村当月补贴发放公示（姓名、隐藏部分的身份证号、在岗天数、金额），为可在 A4 纸上打印张贴的 HTML 页面。"))
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: .tr("Month (YYYY-MM).", "月份（YYYY-MM）。")) var month: String
+        @Option(help: .tr("The village (12 digits).", "村（12位代码）。")) var region: String
+
+        func run() throws {
+            let month = try Parse.month(self.month, "month")
+            guard let output = global.outputFile else {
+                throw AppError.badInput(Text(en: "give the page's file with --output, e.g. --output notice.html", zh: "请用 --output 指定页面文件，例如 --output notice.html"), code: "BAD_OUTPUT")
+            }
+            let connection = try global.connect()
+            let page = try PaymentReports.notice(connection, month: month, village: region)
+            let file = try SafeFile(path: output)
+            defer { file.discard() }
+            try file.write(Array(page.utf8))
+            try file.commit()
+            FileHandle.standardError.write(Data((Text(en: "notice written to \(output)", zh: "公示已写入：\(output)")(global.lang) + "\n").utf8))
+        }
+    }
+
+    struct Timeliness: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: tr("How promptly each county paid each approved month (按时足额): days from the month's end to full payment, share paid in full within 30 days.", "各县各月按时足额发放情况：自月末至足额发放的天数，30天内足额发放的比例。"))
+        @OptionGroup var global: GlobalOptions
+        @Option(help: .tr("Region (default: every county).", "区划（默认：所有县）。")) var region: String?
+        @Option(help: .tr("First month (YYYY-MM).", "起始月份（YYYY-MM）。")) var from: String?
+        @Option(help: .tr("Last month (YYYY-MM).", "截止月份（YYYY-MM）。")) var to: String?
+
+        func run() throws {
+            let from = try self.from.map { try Parse.month($0, "--from") }
+            let to = try self.to.map { try Parse.month($0, "--to") }
+            let connection = try global.connect()
+            let rows = try PaymentReports.timeliness(connection, region: region, from: from, to: to)
+            global.output.list(
+                [Column("county_code", "county", "县区代码"), Column("month", "month", "月份"), Column("lines", "person-posts payable", "应发人次"),
+                 Column("booked", "booked", "应发金额"), Column("paid_lines", "paid", "已发人次"), Column("paid", "paid amount", "实发金额"),
+                 Column("paid_in_full", "paid in full", "足额人次"), Column("on_time", "in full within 30 days", "30天内足额人次"),
+                 Column("on_time_share", "share within 30 days (%)", "按时足额比例（%）"), Column("median_days", "median days", "中位天数"),
+                 Column("max_days", "most days", "最长天数"), Column("unpaid", "unpaid", "未发人次")],
+                rows.map { [$0["county_code"], $0["month"], $0["lines"], yuan($0["booked_fen"]), $0["paid"], yuan($0["paid_fen"]),
+                            $0["paid_in_full"], $0["on_time"], $0["on_time_share"], $0["median_days"], $0["max_days"], $0["unpaid"]] })
+        }
+    }
+}

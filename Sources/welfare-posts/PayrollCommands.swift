@@ -46,7 +46,7 @@ struct AssessmentCommand: ParsableCommand {
 struct PayrollCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "payroll", abstract: tr("Monthly payroll: run, approve, export, summarise, reconcile.", "按月发放：生成、审核、导出、汇总、对账。"),
-        subcommands: [Run.self, Check.self, Approve.self, Export.self, Summary.self, Reconcile.self, Resubmit.self])
+        subcommands: [Run.self, Check.self, Approve.self, Export.self, Summary.self, Reconcile.self, Resubmit.self, Notice.self, Timeliness.self])
 
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: tr("Write the draft lines of a month (and adjustments of approved earlier months).", "生成某月的工资表草稿（以及以前已审核月份的补扣发）。"))
@@ -94,7 +94,7 @@ struct PayrollCommand: ParsableCommand {
         @Argument(help: .tr("Month (YYYY-MM).", "月份（YYYY-MM）。")) var month: String
         @Option(help: .tr("Region (default: every county).", "区划（默认：所有县）。")) var region: String?
         @Flag(help: .tr("Also export counties whose payroll is still a draft (a preview).", "同时导出工资表仍为草稿的县（仅供预览）。")) var draft = false
-        @Option(help: .tr("Write the bank's files by this bank profile (see `bank profile list`) into the folder --output names: one person-post a row, netted, split into batches.", "按该银行模板（见 `bank profile list`）将银行文件写入 --output 指定的文件夹：每人每岗一行（轧差），按批次拆分。"))
+        @Option(help: .tr("Write the bank's files by this bank profile (see `bank profile list`) into the folder --output names: one person-post a row, netted, split into batches.", "按该银行模板（银行模板由 bank profile 命令管理）将银行文件写入 --output 指定的文件夹：每人每岗一行（轧差），按批次拆分。"))
         var profile: String?
 
         func run() throws {
@@ -106,7 +106,9 @@ struct PayrollCommand: ParsableCommand {
             // Refused (exit 2) before the database is asked anything; see SafeFile for how the
             // file is made: 0600, a fresh name in the same folder, renamed when complete.
             try global.checkOutput()
+            let connection = try global.connect()
             // A draft says 草稿 DRAFT in its file name and in every row (SPEC §15).
+            let draft = self.draft ? try BankExport.includesDraft(connection, month: month, region: region) : false
             let output = global.outputFile.map { draft ? BankExport.draftName($0) : $0 }
             if let output { try SafeFile.check(output) }
             let mark = Array(("," + BankExport.draftMark).utf8)
@@ -118,8 +120,7 @@ struct PayrollCommand: ParsableCommand {
                 try workbook.beginSheet(month.iso)
                 try workbook.row(Payroll.exportColumns.map { .text(global.lang == .zh ? $0.zh : $0.key) } + (draft ? [.text(BankExport.draftMark)] : []))
             }
-            let connection = try global.connect()
-            let lines = try Payroll.export(connection, month: month, region: region, lang: global.lang, includeDraft: draft) { raw in
+            let lines = try Payroll.export(connection, month: month, region: region, lang: global.lang, includeDraft: self.draft) { raw in
                 var bytes = raw
                 if draft && workbook == nil && bytes.last == 0x0A {
                     // Every line, the header's too, ends with the mark.

@@ -233,3 +233,76 @@ struct BankTests {
         #expect(!FileManager.default.fileExists(atPath: folder + "/plain.csv"))
     }
 }
+
+@Suite("payment notice and timeliness")
+struct PaymentReportTests {
+    /// The village's notice: names, masked IDs (never in full), days and amounts, printable on
+    /// A4 with inline CSS and nothing fetched from a network.
+    @Test func noticeOfAVillage() throws {
+        let world = try OutputFileTests.approvedJanuary(people: 2)
+        let other = try world.person(born: "1980-02-02", village: Fixtures.villageA2)
+        try world.hire(try world.post(region: Fixtures.villageA2), other, "2026-01-01", "2026-12-31")
+        let folder = try BankTests.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let output = folder + "/notice.html"
+        _ = try BankTests.run(["payroll", "notice", "2026-01", "--region", Fixtures.villageA1, "--output", output], world)
+        #expect(OutputFileTests.mode(output) == 0o600)
+        let page = try String(contentsOfFile: output, encoding: .utf8)
+        let people = try world.connection.query("SELECT id_number, name FROM person WHERE village_code = $1 ORDER BY id_number", [Fixtures.villageA1])
+        #expect(people.count == 2)
+        for person in people {
+            let id = person["id_number"]!
+            #expect(page.contains(person["name"]!) && page.contains(String(id.prefix(6)) + "********" + String(id.suffix(4))))
+            #expect(!page.contains(id), "a full resident ID on a public notice")
+        }
+        #expect(!page.contains(other.value.suffix(8)), "another village's person is on the notice")
+        #expect(page.contains("首羡村 2026年1月乡村公益性岗位补贴发放公示"))
+        #expect(page.contains("<td class=\"n\">31</td>") && page.contains("<b>2200.00</b>"), "\(page)")
+        #expect(page.contains("@page { size: A4"))
+        #expect(!page.contains("http://") && !page.contains("https://") && !page.contains("<script"))
+        // February is a draft: the notice says so.
+        _ = try BankTests.run(["payroll", "notice", "2026-02", "--region", Fixtures.villageA1, "--output", folder + "/draft.html"], world)
+        #expect(try String(contentsOfFile: folder + "/draft.html", encoding: .utf8).contains("草稿 DRAFT"))
+        // A village, not a township.
+        _ = try BankTests.run(["payroll", "notice", "2026-01", "--region", Fixtures.townshipA, "--output", folder + "/t.html"], world, expect: 2)
+        // Printable: headless Chromium prints it to a PDF, where one is installed.
+        if let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
+            let pdf = folder + "/notice.pdf"
+            _ = try runProcess(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--print-to-pdf=\(pdf)", "file://\(output)"], timeout: 60)
+            #expect(FileManager.default.fileExists(atPath: pdf))
+        }
+    }
+
+    /// 按时足额: days from the month's end to the payment that completed it, the share within 30.
+    @Test func timelinessPerCountyAndMonth() throws {
+        let world = try OutputFileTests.approvedJanuary(people: 3)
+        let people = try world.connection.query("SELECT id_number, bank_account FROM person ORDER BY id_number")
+        let header = "身份证号,银行账号,金额,发放日期\n"
+        // One paid on 10 February (10 days), one on 5 March (33 days), one not at all.
+        let rows = header + "\(people[0]["id_number"]!),\(people[0]["bank_account"]!),1100.00,2026-02-10\n"
+            + "\(people[1]["id_number"]!),\(people[1]["bank_account"]!),1100.00,2026-03-05\n"
+        _ = try BankTests.run(["payroll", "reconcile", "2026-01", try temporaryFile(rows)], world)
+        let report = try BankTests.run(["payroll", "timeliness", "--region", "320321", "--format", "csv"], world)
+        let lines = report.stdout.split(separator: "\n")
+        #expect(lines.first == "county_code,month,lines,booked,paid_lines,paid,paid_in_full,on_time,on_time_share,median_days,max_days,unpaid")
+        #expect(lines.dropFirst().first == "320321,2026-01,3,3300.00,2,2200.00,2,1,33.3,10,33,1", "\(report.stdout)")
+    }
+
+    /// The demo pays through two profiles: the 一卡通 workbook and the bank's GBK template.
+    @Test func theDemoHasTwoBankProfiles() throws {
+        let database = try TestDatabase()
+        let demo = try welfarePosts(["demo"], on: database)
+        #expect(demo.status == 0, "\(demo.stderr)")
+        let profiles = try welfarePosts(["bank", "profile", "list", "--format", "csv"], on: database)
+        #expect(profiles.stdout.contains("320321,一卡通,\"batch:批次号,seq:序号,id_number:身份证号码,name:姓名,bank_account:社保卡号,total:发放金额,post_type:项目名称\",utf-8,xlsx"), "\(profiles.stdout)")
+        #expect(profiles.stdout.contains("320321,农商行,\"seq:序号,name:姓名,bank_account:帐号,total:金额,id_number:身份证\",gbk,txt,|,1000"), "\(profiles.stdout)")
+        let folder = try BankTests.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let export = try welfarePosts(["payroll", "export", "2026-03", "--profile", "农商行", "--output", folder], on: database)
+        #expect(export.status == 0, "\(export.stderr)")
+        // March nets one person below zero (February's late exit): on the recovery list.
+        #expect(export.stdout.contains("1 netting below zero"), "\(export.stdout)")
+        let recoveries = try welfarePosts(["recovery", "list", "--format", "csv"], on: database)
+        #expect(recoveries.stdout.split(separator: "\n").count == 2, "\(recoveries.stdout)")
+    }
+}

@@ -34,6 +34,15 @@ public enum BankExport {
     /// The draft mark: in a draft's file names and, as a last column, in every row.
     public static let draftMark = "草稿DRAFT"
 
+    /// Whether an export of the month in the region includes a county whose payroll is a draft.
+    public static func includesDraft(_ connection: Connection, month: Month, region: String?) throws -> Bool {
+        let counties = try Payroll.counties(connection, region: region)
+        return try Database.mapped {
+            try !connection.query("SELECT 1 FROM payroll_run WHERE county_code = ANY ($1::text[]) AND month = $2::date AND state = 'draft' LIMIT 1",
+                                  [counties, month.firstDay.iso]).isEmpty
+        }
+    }
+
     /// A file name with the draft mark before its extension (`payroll_草稿DRAFT.csv`), unless
     /// it says so already.
     public static func draftName(_ path: String) -> String {
