@@ -80,26 +80,55 @@ public enum BankExport {
                         zh: "该区划有 \(drafts) 个县 \(month) 的工资表尚未审核：请先审核，或加 --draft 导出预览"))
                 }
                 try Database.tuneForBulk(connection)
-                var zero = 0, negative = 0, negativeFen: Int64 = 0
+                // Each county's profile and batch numbers, before a row is read.
+                var setups: [String: (profile: BankProfile, numbers: BatchNumbers, draft: Bool)] = [:]
                 for run in runs {
                     let county = run["county_code"]!
                     let draft = run["state"] == "draft"
-                    let profile = try BankProfile.load(connection, county: county, name: profileName)
-                    let nets = try connection.query("""
-                        SELECT count(*) FILTER (WHERE net = 0) AS zero, count(*) FILTER (WHERE net < 0) AS negative,
-                               coalesce(-sum(net) FILTER (WHERE net < 0), 0) AS owed
-                        FROM (SELECT sum(total_fen) AS net FROM payroll_line WHERE county_code = $1 AND month = $2::date
-                              GROUP BY id_number, post_id) n
-                        """, [county, month.firstDay.iso])[0]
-                    zero += Int(nets["zero"] ?? "0") ?? 0
-                    negative += Int(nets["negative"] ?? "0") ?? 0
-                    negativeFen += Int64(nets["owed"] ?? "0") ?? 0
-                    let numbers = try BatchNumbers(connection, county: county, month: month, profile: profileName, draft: draft)
-                    let written = try writeBatches(connection, query: nettedQuery(month: month, county: county, profile: profile, lang: lang),
-                                                   profile: profile, folder: folder, month: month, county: county, draft: draft,
-                                                   numbers: numbers, pending: &pending)
-                    if !draft { try numbers.record(connection, written, kind: "payroll") }
+                    setups[county] = (try BankProfile.load(connection, county: county, name: profileName),
+                                      try BatchNumbers(connection, county: county, month: month, profile: profileName, draft: draft), draft)
                 }
+                // One pass over the month's lines of every county, in the files' order; a
+                // person-post's lines are adjacent and netted as they stream.
+                let writer = BatchWriter(folder: folder, month: month)
+                var zero = 0, negative = 0, negativeFen: Int64 = 0
+                var net = NetRow()
+                func flush() throws {
+                    guard let fields = net.fields else { return }
+                    if net.total > 0 {
+                        let county = fields[1] ?? ""
+                        if writer.county != county, let setup = setups[county] {
+                            try finishCounty()
+                            writer.start(county: county, profile: setup.profile, numbers: setup.numbers, draft: setup.draft)
+                        }
+                        try writer.add(net.netted, total: net.total)
+                    } else if net.total == 0 {
+                        zero += 1
+                    } else {
+                        negative += 1
+                        negativeFen -= net.total
+                    }
+                    net = NetRow()
+                }
+                func finishCounty() throws {
+                    guard let county = writer.county, let setup = setups[county] else { return }
+                    let files = try writer.finish()
+                    if !setup.draft { try setup.numbers.record(connection, files, kind: "payroll") }
+                }
+                let profiles = Array(setups.values.map(\.profile))
+                try connection.copyOut(orderedQuery(month: month, counties: runs.compactMap { $0["county_code"] }, profiles: profiles, lang: lang)) { chunk in
+                    for fields in CopyText.rows(chunk) {
+                        // A prefix filter of the county's profile: rows of other banks' accounts are not this file's.
+                        if let setup = setups[fields[1] ?? ""], !setup.profile.accountPrefixes.isEmpty,
+                           !setup.profile.accountPrefixes.contains(where: { (fields[9] ?? "").hasPrefix($0) }) { continue }
+                        if !net.sameKey(fields) { try flush() }
+                        net.add(fields)
+                    }
+                }
+                try flush()
+                try finishCounty()
+                pending = writer.pending
+                writer.pending = []
                 let control = try writeControl(folder: folder, profileName: profileName, month: month, files: pending.map(\.file),
                                                draft: drafts > 0, format: pending.first?.writer.profile, lang: lang, pending: &pending)
                 return Outcome(files: pending.filter { $0.file.batch != "" }.map(\.file), control: control, draft: drafts > 0,
@@ -112,74 +141,36 @@ public enum BankExport {
         return outcome
     }
 
-    /// The netted rows of one county-month, in the export's order, as `COPY` text: the fifteen
-    /// export columns (§10), amounts in fen, the total being the net; only nets above zero.
-    static func nettedQuery(month: Month, county: String, profile: BankProfile, lang: Lang) -> String {
-        // Literals checked by their types (a month, six digits, digit prefixes): COPY takes no parameters.
-        precondition(county.utf8.count == 6 && county.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 })
-        let prefixes = profile.accountPrefixes.filter { $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } && !$0.isEmpty }
-        let accountFilter = prefixes.isEmpty ? "" : " AND bank_account ~ '^(\(prefixes.joined(separator: "|")))'"
+    /// The month's lines of the counties, in the export's order with a person-post's lines
+    /// together (its regular line first): the fifteen export columns (§10), amounts in fen,
+    /// days counted on the regular line only. `COPY` text.
+    static func orderedQuery(month: Month, counties: [String], profiles: [BankProfile], lang: Lang) -> String {
+        // Literals checked by their types (a month, six-digit counties): COPY takes no parameters.
+        let checked = counties.filter { $0.utf8.count == 6 && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
         let labels = lang == .zh ? "post_type_zh, funding_channel_zh" : "post_type, funding_channel"
         return """
             COPY (
               SELECT to_char(month, 'YYYY-MM'), county_code, township, village, post_id, \(labels), name, id_number, bank_account,
-                     coalesce(sum(days_in_post) FILTER (WHERE kind = 'regular'), 0), sum(post_subsidy_fen), sum(social_insurance_fen),
-                     sum(adjustment_fen), sum(total_fen)
+                     CASE WHEN kind = 'regular' THEN days_in_post ELSE 0 END, post_subsidy_fen, social_insurance_fen, adjustment_fen, total_fen
               FROM payroll_export_line
-              WHERE month = '\(month.firstDay.iso)'::date AND county_code = '\(county)'\(accountFilter)
-              GROUP BY month, county_code, region_code, township, village, post_id, post_type, post_type_zh, funding_channel,
-                       funding_channel_zh, name, id_number, bank_account
-              HAVING sum(total_fen) > 0
-              ORDER BY region_code, post_id, id_number
+              WHERE month = '\(month.firstDay.iso)'::date AND county_code IN (\(checked.map { "'\($0)'" }.joined(separator: ",")))
+              ORDER BY county_code, region_code, post_id, id_number, kind DESC, for_month
             ) TO STDOUT
             """
     }
 
-    /// Streams `query`'s rows (the fifteen export columns) into files of at most the profile's
-    /// rows, each a batch; returns the files written (not yet named: `pending` holds them).
+    /// The failures' rows, or any query giving the fifteen export columns: written as batches
+    /// of one county.
     static func writeBatches(_ connection: Connection, query: String, profile: BankProfile, folder: String, month: Month,
                              county: String, draft: Bool, numbers: BatchNumbers,
                              pending: inout [(writer: BankFileWriter, file: File)]) throws -> [File] {
-        var written: [File] = []
-        var current: BankFileWriter?
-        var batch = ""
-        var local = pending
-        func close() throws {
-            guard let writer = current else { return }
-            let name = fileName(profile.name, batch: batch, rows: writer.rows, totalFen: writer.totalFen, draft: draft, ext: profile.fileExtension)
-            let file = File(county: county, batch: batch, name: name, rows: writer.rows, totalFen: writer.totalFen)
-            local.append((writer, file))
-            written.append(file)
-            current = nil
-        }
-        defer { pending = local }
-        let columns = Dictionary(uniqueKeysWithValues: Payroll.exportColumns.enumerated().map { ($1.key, $0) })
+        let writer = BatchWriter(folder: folder, month: month)
+        writer.start(county: county, profile: profile, numbers: numbers, draft: draft)
+        defer { pending += writer.pending }
         try connection.copyOut(query) { chunk in
-            for fields in CopyText.rows(chunk) {
-                if let writer = current, let cap = profile.maxRows, writer.rows >= cap { try close() }
-                if current == nil {
-                    batch = numbers.next()
-                    current = try BankFileWriter(profile: profile, folder: folder, sheet: batch, extraHeader: draft ? draftMark : nil)
-                }
-                let writer = current!
-                let seq = writer.rows + 1
-                let total = Int64(fields[14] ?? "0") ?? 0
-                var values: [BankValue] = profile.columns.map { key in
-                    switch key {
-                    case "seq": return .integer(Int64(seq))
-                    case "batch": return .text(batch)
-                    case "days_in_post": return .integer(Int64(fields[10] ?? "0") ?? 0)
-                    case "post_subsidy", "social_insurance_subsidy", "adjustment", "total":
-                        return .fen(Int64(fields[columns[key]! + 0] ?? "0") ?? 0)
-                    default: return .text(fields[columns[key]!] ?? "")
-                    }
-                }
-                if draft { values.append(.text(draftMark + " 不得发放")) }
-                try writer.row(values, amount: total, line: seq + 1)
-            }
+            for fields in CopyText.rows(chunk) { try writer.add(fields, total: Int64(fields[14] ?? "0") ?? 0) }
         }
-        try close()
-        return written
+        return try writer.finish()
     }
 
     /// `一卡通_320321-202601-001_500笔_400000.00元.csv` (草稿DRAFT before the extension for a draft).
@@ -379,5 +370,103 @@ extension BankExport {
         for item in pending { try item.writer.commit(folder: folder, name: item.file.name) }
         pending = []
         return outcome
+    }
+}
+
+/// A person-post's lines of the month, netted as they stream.
+struct NetRow {
+    var fields: [String?]?
+    var total: Int64 = 0
+    var sums: [Int64] = [0, 0, 0, 0, 0]
+
+    func sameKey(_ row: [String?]) -> Bool {
+        guard let fields else { return true }
+        return fields[1] == row[1] && fields[4] == row[4] && fields[8] == row[8]
+    }
+
+    mutating func add(_ row: [String?]) {
+        if fields == nil { fields = row }
+        for index in 0..<5 { sums[index] += Int64(row[10 + index] ?? "0") ?? 0 }
+        total = sums[4]
+    }
+
+    /// The first line's fields with the sums.
+    var netted: [String?] {
+        var row = fields ?? []
+        for index in 0..<5 where 10 + index < row.count { row[10 + index] = String(sums[index]) }
+        return row
+    }
+}
+
+/// Rows of one county at a time into files of at most the profile's rows, each a batch.
+final class BatchWriter {
+    let folder: String
+    let month: Month
+    private(set) var county: String?
+    private var profile: BankProfile?
+    private var numbers: BatchNumbers?
+    private var draft = false
+    private var current: BankFileWriter?
+    private var batch = ""
+    private var written: [BankExport.File] = []
+    var pending: [(writer: BankFileWriter, file: BankExport.File)] = []
+    private var columns: [Int] = []
+
+    init(folder: String, month: Month) {
+        self.folder = folder
+        self.month = month
+    }
+
+    func start(county: String, profile: BankProfile, numbers: BatchNumbers, draft: Bool) {
+        self.county = county
+        self.profile = profile
+        self.numbers = numbers
+        self.draft = draft
+        written = []
+        let index = Dictionary(uniqueKeysWithValues: Payroll.exportColumns.enumerated().map { ($1.key, $0) })
+        // -1: seq, -2: batch.
+        columns = profile.columns.map { $0 == "seq" ? -1 : $0 == "batch" ? -2 : index[$0] ?? 0 }
+    }
+
+    /// One row: the fifteen export fields, amounts in fen.
+    func add(_ fields: [String?], total: Int64) throws {
+        guard let profile, let numbers, let county else { return }
+        if let writer = current, let cap = profile.maxRows, writer.rows >= cap { close() }
+        if current == nil {
+            batch = numbers.next()
+            current = try BankFileWriter(profile: profile, folder: folder, sheet: batch, extraHeader: draft ? BankExport.draftMark : nil)
+        }
+        let writer = current!
+        let seq = writer.rows + 1
+        var values: [BankValue] = columns.map { column in
+            switch column {
+            case -1: return .integer(Int64(seq))
+            case -2: return .text(batch)
+            case 10: return .integer(Int64(fields[10] ?? "0") ?? 0)
+            case 11, 12, 13, 14: return .fen(Int64(fields[column] ?? "0") ?? 0)
+            default: return .text(fields[column] ?? "")
+            }
+        }
+        if draft { values.append(.text(BankExport.draftMark + " 不得发放")) }
+        _ = county
+        try writer.row(values, amount: total, line: seq + 1)
+    }
+
+    private func close() {
+        guard let writer = current, let profile else { return }
+        let name = BankExport.fileName(profile.name, batch: batch, rows: writer.rows, totalFen: writer.totalFen, draft: draft, ext: profile.fileExtension)
+        let file = BankExport.File(county: county ?? "", batch: batch, name: name, rows: writer.rows, totalFen: writer.totalFen)
+        pending.append((writer, file))
+        written.append(file)
+        current = nil
+    }
+
+    /// Ends the county: its files (not yet named: `pending` holds them).
+    func finish() throws -> [BankExport.File] {
+        close()
+        let files = written
+        written = []
+        county = nil
+        return files
     }
 }
