@@ -61,27 +61,37 @@ final class BankFileWriter {
     /// TXT: every field followed by the separator (`序号|姓名|帐号|金额|身份证|`), as banks'
     /// text templates have it; a field holding the separator is quoted too.
     private func writeLine(_ fields: [String], line: Int) throws {
-        let separator = profile.separator
-        var text = ""
+        let separator = Array(profile.separator.utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(128)
         for (index, field) in fields.enumerated() {
-            if index > 0 && profile.format == "csv" { text += separator }
-            if field.contains(separator) || field.contains("\"") || field.contains("\n") || field.contains("\r") {
-                text += "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            if index > 0 && profile.format == "csv" { bytes += separator }
+            let utf8 = field.utf8
+            let needsQuotes = utf8.contains { $0 == 0x22 || $0 == 0x0A || $0 == 0x0D || $0 == separator[0] }
+                || (separator.count > 1 && field.contains(profile.separator))
+            if needsQuotes {
+                bytes.append(0x22)
+                for byte in utf8 {
+                    if byte == 0x22 { bytes.append(0x22) }
+                    bytes.append(byte)
+                }
+                bytes.append(0x22)
             } else {
-                text += field
+                bytes += utf8
             }
-            if profile.format == "txt" { text += separator }
+            if profile.format == "txt" { bytes += separator }
         }
-        text += "\r\n"
+        bytes += [0x0D, 0x0A]
         if let encoder {
-            guard let bytes = encoder.encode(text) else {
+            guard let encoded = encoder.encode(bytes) else {
+                let text = String(decoding: bytes, as: UTF8.self)
                 throw AppError(.rule, code: "NOT_IN_ENCODING", Text(
                     en: "row \(line) of the file holds a character that GBK cannot write (\(TextValue.quoted(text, limit: 60))): correct the name, or give the profile --encoding utf-8",
                     zh: "文件第 \(line) 行含有 GBK 无法表示的字符（\(TextValue.quoted(text, limit: 60))）：请更正姓名，或将模板改为 --encoding utf-8"))
             }
-            try file.write(bytes)
+            try file.write(encoded)
         } else {
-            try file.write(Array(text.utf8))
+            try file.write(bytes)
         }
     }
 
@@ -114,9 +124,9 @@ final class GBKEncoder {
 
     deinit { iconv_close(handle) }
 
-    /// The text in GBK, or nil when a character has no GBK form.
-    func encode(_ text: String) -> [UInt8]? {
-        var input = Array(text.utf8)
+    /// UTF-8 bytes in GBK, or nil when a character has no GBK form.
+    func encode(_ utf8: [UInt8]) -> [UInt8]? {
+        var input = utf8
         guard !input.isEmpty else { return [] }
         var output = [UInt8](repeating: 0, count: input.count * 2 + 8)
         let ok: Int? = input.withUnsafeMutableBufferPointer { inBuffer in
