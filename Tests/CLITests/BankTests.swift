@@ -306,3 +306,50 @@ struct PaymentReportTests {
         #expect(recoveries.stdout.split(separator: "\n").count == 2, "\(recoveries.stdout)")
     }
 }
+
+/// The bank's work as the roles do it (SPEC §11), each a real login through row-level security:
+/// finance keeps the profiles, exports, records results and resubmits; the county admin
+/// approves (which writes the recoveries); a township admin does none of it; nobody sees
+/// another county's profiles, batches or failures.
+@Suite("paying through the bank, by role")
+struct BankAccessTests {
+    @Test func eachRoleDoesItsOwnPart() throws {
+        let scene = try AccessTests.Scene()
+        let finance = try scene.login("finance", Fixtures.county)
+        let county = try scene.login("county-admin", Fixtures.county)
+        let township = try scene.login("township-admin", Fixtures.townshipA)
+        let otherFinance = try scene.login("finance", AccessTests.Scene.countyY)
+        let columns = ["--columns", BankTests.bankTemplate, "--encoding", "gbk", "--file-format", "txt"]
+        // Finance's own county by default; a township admin may not keep profiles.
+        _ = try scene.expectOK(finance, ["bank", "profile", "add", "农商行"] + columns)
+        try scene.expectRefused(township, ["bank", "profile", "add", "农商行", "--region", "320321"] + columns, ["PERMISSION_DENIED"])
+        try scene.expectRefused(otherFinance, ["bank", "profile", "add", "农商行", "--region", "320321"] + columns, ["OUTSIDE_REGION"])
+        #expect(try scene.expectOK(otherFinance, ["bank", "profile", "list"]) == "[]\n")
+        // The county approves; finance exports by profile.
+        _ = try scene.expectOK(county, ["payroll", "run", "2026-01", "--region", "320321"])
+        _ = try scene.expectOK(county, ["payroll", "approve", "2026-01", "--region", "320321"])
+        let folder = try BankTests.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let export = try scene.cli(finance, ["payroll", "export", "2026-01", "--profile", "农商行", "--output", folder])
+        #expect(export.status == 0, "\(export.stderr)")
+        let listed = try OutputFileTests.listing(folder)
+        #expect(listed.count == 2, "\(listed)")
+        let refused = try scene.cli(county, ["payroll", "export", "2026-01", "--profile", "农商行", "--output", folder])
+        #expect(refused.status == 1 && refused.stderr.contains("[PERMISSION_DENIED]"), "\(refused.stderr)")
+        // A failure recorded by finance, resubmitted by finance; the other county's finance sees none of it.
+        let people = try scene.connection.query("SELECT id_number, bank_account FROM person WHERE county_code = '320321' ORDER BY id_number")
+        let paidLine = try scene.connection.query("""
+            SELECT l.id_number, p.bank_account, l.total_fen FROM payroll_line l JOIN person p ON p.id_number = l.id_number
+            WHERE l.county_code = '320321' ORDER BY l.id_number LIMIT 1
+            """)[0]
+        _ = people
+        let results = "身份证号,银行账号,金额,发放日期,状态,失败原因\n\(paidLine["id_number"]!),\(paidLine["bank_account"]!),\(Fen(Int64(paidLine["total_fen"]!)!).yuanText),2026-02-05,失败,户名不符\n"
+        _ = try scene.expectOK(finance, ["payroll", "reconcile", "2026-01", try temporaryFile(results)])
+        #expect(try scene.psql(otherFinance, "SELECT count(*) FROM bank_failure").stdout == "0\n")
+        #expect(try scene.psql(finance, "SELECT count(*) FROM bank_failure").stdout == "1\n")
+        _ = try scene.expectOK(finance, ["payroll", "resubmit", "2026-01", "--output", folder + "/resubmit.csv"])
+        #expect(try scene.psql(otherFinance, "SELECT count(*) FROM bank_batch").stdout == "0\n")
+        try scene.expectRefused(township, ["payroll", "resubmit", "2026-01", "--region", "320321", "--output", folder + "/r2.csv"],
+                                ["PERMISSION_DENIED", "NOT_FOUND"])
+    }
+}
