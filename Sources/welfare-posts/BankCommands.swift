@@ -33,8 +33,11 @@ func printBankFiles(_ outcome: BankExport.Outcome, folder: String, _ global: Glo
             en: "left out: \(outcome.zeroNets) person-post(s) netting to zero; \(outcome.negativeNets) netting below zero, owing \(Fen(outcome.negativeFen).yuanText) (see `recovery list`)",
             zh: "未列入：轧差为零 \(outcome.zeroNets) 人次；轧差为负 \(outcome.negativeNets) 人次，应追回 \(Fen(outcome.negativeFen).yuanText) 元（见 `recovery list`）"))
     }
-    FileHandle.standardError.write(Data((Text(en: "\(outcome.files.count) file(s) and a control sheet written to \(folder)",
-                                              zh: "已写入 \(outcome.files.count) 个文件及控制表：\(folder)")(global.lang) + "\n").utf8))
+    let written = outcome.control == nil
+        ? Text(en: "\(outcome.files.count) file(s) written: \(outcome.files.map(\.name).joined(separator: ", "))",
+               zh: "已写入 \(outcome.files.count) 个文件：\(outcome.files.map(\.name).joined(separator: "、"))")
+        : Text(en: "\(outcome.files.count) file(s) and a control sheet written to \(folder)", zh: "已写入 \(outcome.files.count) 个文件及控制表：\(folder)")
+    FileHandle.standardError.write(Data((written(global.lang) + "\n").utf8))
 }
 
 struct BankCommand: ParsableCommand {

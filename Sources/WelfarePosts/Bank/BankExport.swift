@@ -101,7 +101,7 @@ public enum BankExport {
                             try finishCounty()
                             writer.start(county: county, profile: setup.profile, numbers: setup.numbers, draft: setup.draft)
                         }
-                        try writer.add(net.netted, total: net.total)
+                        try writer.add(net.fields ?? [], amounts: net.sums)
                     } else if net.total == 0 {
                         zero += 1
                     } else {
@@ -168,7 +168,7 @@ public enum BankExport {
         writer.start(county: county, profile: profile, numbers: numbers, draft: draft)
         defer { pending += writer.pending }
         try connection.copyOut(query) { chunk in
-            for fields in CopyText.rows(chunk) { try writer.add(fields, total: Int64(fields[14] ?? "0") ?? 0) }
+            for fields in CopyText.rows(chunk) { try writer.add(fields, amounts: (10...14).map { Int64(fields[$0] ?? "0") ?? 0 }) }
         }
         return try writer.finish()
     }
@@ -390,12 +390,6 @@ struct NetRow {
         total = sums[4]
     }
 
-    /// The first line's fields with the sums.
-    var netted: [String?] {
-        var row = fields ?? []
-        for index in 0..<5 where 10 + index < row.count { row[10 + index] = String(sums[index]) }
-        return row
-    }
 }
 
 /// Rows of one county at a time into files of at most the profile's rows, each a batch.
@@ -428,8 +422,9 @@ final class BatchWriter {
         columns = profile.columns.map { $0 == "seq" ? -1 : $0 == "batch" ? -2 : index[$0] ?? 0 }
     }
 
-    /// One row: the fifteen export fields, amounts in fen.
-    func add(_ fields: [String?], total: Int64) throws {
+    /// One row: the fifteen export fields, of which days and amounts (fen) are `amounts`.
+    func add(_ fields: [String?], amounts: [Int64]) throws {
+        let total = amounts[4]
         guard let profile, let numbers, let county else { return }
         if let writer = current, let cap = profile.maxRows, writer.rows >= cap { close() }
         if current == nil {
@@ -442,8 +437,8 @@ final class BatchWriter {
             switch column {
             case -1: return .integer(Int64(seq))
             case -2: return .text(batch)
-            case 10: return .integer(Int64(fields[10] ?? "0") ?? 0)
-            case 11, 12, 13, 14: return .fen(Int64(fields[column] ?? "0") ?? 0)
+            case 10: return .integer(amounts[0])
+            case 11, 12, 13, 14: return .fen(amounts[column - 10])
             default: return .text(fields[column] ?? "")
             }
         }
