@@ -47,6 +47,7 @@ bare=$(seconds psql "$url" -v ON_ERROR_STOP=1 -qc "\\copy (SELECT pe.name, l.id_
 for profile in csv xlsx template; do
   t=$(seconds "$bin" payroll export 2026-01 --profile "$profile" --database "$url" --output bench/data/bank/$profile)
   files=$(ls bench/data/bank/$profile | wc -l)
+  [[ $files -gt 1 ]] || { echo "the export by profile $profile wrote no file" >&2; exit 1; }
   bytes=$(du -sb bench/data/bank/$profile | cut -f1)
   eval "t_$profile=$t files_$profile=$files bytes_$profile=$bytes"
 done

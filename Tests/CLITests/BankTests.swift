@@ -234,6 +234,26 @@ struct BankTests {
     }
 }
 
+extension BankTests {
+    /// A region of two counties: each county's files apart, by its own profile, in one pass.
+    @Test func twoCountiesInOneExport() throws {
+        let scene = try AccessTests.Scene()
+        _ = try BankTests.run(["payroll", "run", "2026-01"], scene.world)
+        _ = try BankTests.run(["payroll", "approve", "2026-01", "--region", "3203"], scene.world)
+        for county in ["320321", "320322"] {
+            _ = try BankTests.run(["bank", "profile", "add", "农商行", "--columns", BankTests.bankTemplate, "--encoding", "utf-8",
+                                   "--file-format", "csv", "--region", county], scene.world)
+        }
+        let folder = try BankTests.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        _ = try BankTests.run(["payroll", "export", "2026-01", "--region", "3203", "--profile", "农商行", "--output", folder], scene.world)
+        let names = try OutputFileTests.listing(folder)
+        #expect(names == ["农商行_202601_控制表_3笔_2900.00元.csv", "农商行_320321-202601-001_2笔_2200.00元.csv",
+                          "农商行_320322-202601-001_1笔_700.00元.csv"], "\(names)")
+        #expect(try BankTests.count(scene.world, "bank_batch") == 2)
+    }
+}
+
 @Suite("payment notice and timeliness")
 struct PaymentReportTests {
     /// The village's notice: names, masked IDs (never in full), days and amounts, printable on

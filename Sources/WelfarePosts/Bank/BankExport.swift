@@ -110,10 +110,12 @@ public enum BankExport {
                     }
                     net = NetRow()
                 }
+                // Recorded once the COPY has ended: nothing else may be sent on the connection during it.
+                var finished: [(numbers: BatchNumbers, files: [File])] = []
                 func finishCounty() throws {
                     guard let county = writer.county, let setup = setups[county] else { return }
                     let files = try writer.finish()
-                    if !setup.draft { try setup.numbers.record(connection, files, kind: "payroll") }
+                    if !setup.draft { finished.append((setup.numbers, files)) }
                 }
                 let profiles = Array(setups.values.map(\.profile))
                 try connection.copyOut(orderedQuery(month: month, counties: runs.compactMap { $0["county_code"] }, profiles: profiles, lang: lang)) { chunk in
@@ -127,6 +129,7 @@ public enum BankExport {
                 }
                 try flush()
                 try finishCounty()
+                for (numbers, files) in finished { try numbers.record(connection, files, kind: "payroll") }
                 pending = writer.pending
                 writer.pending = []
                 let control = try writeControl(folder: folder, profileName: profileName, month: month, files: pending.map(\.file),
