@@ -254,6 +254,30 @@ extension BankTests {
     }
 }
 
+extension BankTests {
+    /// A bank that takes a few rows a file makes an export of many files: they are written one
+    /// after another, each closed when full, so the export needs few descriptors however many.
+    @Test func manyFilesWithFewDescriptors() throws {
+        let world = try World()
+        for number in 0..<60 {
+            let born = String(format: "19%02d-03-%02d", 70 + number / 28, 1 + number % 28)
+            try world.hire(try world.post(), try world.person(born: born), "2026-01-01", "2026-12-31")
+        }
+        _ = try Payroll.run(world.connection, month: Month(iso: "2026-01")!, region: nil)
+        _ = try Payroll.approve(world.connection, month: Month(iso: "2026-01")!, region: Fixtures.county)
+        _ = try BankTests.run(["bank", "profile", "add", "小行", "--columns", BankTests.bankTemplate, "--encoding", "gbk",
+                               "--file-format", "txt", "--max-rows", "1", "--region", "320321"], world)
+        let folder = try BankTests.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var environment = ProcessInfo.processInfo.environment
+        environment["DATABASE_URL"] = world.database.conninfo
+        let result = try runProcess("/bin/bash", ["-c", "ulimit -n 40 && exec '\(welfarePostsBinary)' payroll export 2026-01 --profile 小行 --output '\(folder)'"],
+                                    environment: environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try OutputFileTests.listing(folder).count == 61)
+    }
+}
+
 @Suite("payment notice and timeliness")
 struct PaymentReportTests {
     /// The village's notice: names, masked IDs (never in full), days and amounts, printable on

@@ -429,7 +429,7 @@ final class BatchWriter {
     func add(_ fields: [String?], amounts: [Int64]) throws {
         let total = amounts[4]
         guard let profile, let numbers, let county else { return }
-        if let writer = current, let cap = profile.maxRows, writer.rows >= cap { close() }
+        if let writer = current, let cap = profile.maxRows, writer.rows >= cap { try close() }
         if current == nil {
             batch = numbers.next()
             current = try BankFileWriter(profile: profile, folder: folder, sheet: batch, extraHeader: draft ? BankExport.draftMark : nil)
@@ -450,8 +450,9 @@ final class BatchWriter {
         try writer.row(values, amount: total, line: seq + 1)
     }
 
-    private func close() {
+    private func close() throws {
         guard let writer = current, let profile else { return }
+        try writer.seal()
         let name = BankExport.fileName(profile.name, batch: batch, rows: writer.rows, totalFen: writer.totalFen, draft: draft, ext: profile.fileExtension)
         let file = BankExport.File(county: county ?? "", batch: batch, name: name, rows: writer.rows, totalFen: writer.totalFen)
         pending.append((writer, file))
@@ -461,7 +462,7 @@ final class BatchWriter {
 
     /// Ends the county: its files (not yet named: `pending` holds them).
     func finish() throws -> [BankExport.File] {
-        close()
+        try close()
         let files = written
         written = []
         county = nil

@@ -95,9 +95,20 @@ final class BankFileWriter {
         }
     }
 
+    private var sealed = false
+
+    /// Ends the writing (the workbook zipped, the file flushed and closed), keeping the
+    /// temporary name: an export of many files holds one open at a time.
+    func seal() throws {
+        guard !sealed else { return }
+        sealed = true
+        try workbook?.finish(into: file)
+        try file.finishWriting()
+    }
+
     /// Makes the file complete under `name` in `folder`.
     func commit(folder: String, name: String) throws {
-        try workbook?.finish(into: file)
+        try seal()
         try file.commit(as: folder + "/" + name)
     }
 

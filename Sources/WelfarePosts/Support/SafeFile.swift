@@ -104,7 +104,7 @@ public final class SafeFile {
 
     /// Appends bytes (buffered; written in blocks of 64 KiB).
     public func write(_ bytes: [UInt8]) throws {
-        precondition(state == .writing, "write after commit or discard")
+        precondition(state == .writing && descriptor >= 0, "write after finishWriting, commit or discard")
         buffer.append(contentsOf: bytes)
         if buffer.count >= 1 << 16 { try flush() }
     }
@@ -124,16 +124,30 @@ public final class SafeFile {
         try commit()
     }
 
-    /// Makes the file complete under its final name: flush, fsync, close, rename. On failure
-    /// the temporary file is removed and the error thrown.
-    public func commit() throws {
-        precondition(state == .writing, "commit after commit or discard")
+    /// Ends the writing: flush, fsync, close — the descriptor is given back (an export of a
+    /// thousand files does not hold a thousand open) — while the file keeps its temporary name
+    /// until `commit`. On failure the temporary file is removed and the error thrown.
+    public func finishWriting() throws {
+        precondition(state == .writing, "finishWriting after commit or discard")
+        guard descriptor >= 0 else { return }
         do {
             try flush()
             guard fsync(descriptor) == 0 else { throw writeError(errno) }
             let closed = close(descriptor)
             descriptor = -1
             guard closed == 0 else { throw writeError(errno) }
+        } catch {
+            discard()
+            throw error
+        }
+    }
+
+    /// Makes the file complete under its final name: flush, fsync, close, rename. On failure
+    /// the temporary file is removed and the error thrown.
+    public func commit() throws {
+        precondition(state == .writing, "commit after commit or discard")
+        try finishWriting()
+        do {
             // Checked again: something may have appeared at the name while the data came.
             try SafeFile.check(path)
             guard rename(temporaryPath, path) == 0 else { throw writeError(errno) }
