@@ -17,6 +17,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Reading and writing Excel workbooks (.xlsx is a zip of XML parts): README, "Excel files".
+        .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
     ],
     targets: [
         // libpq, found through pkg-config; `apt-get install libpq-dev` provides it.
@@ -28,7 +30,7 @@ let package = Package(
         .executableTarget(name: "embed-migrations"),
         .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["embed-migrations"]),
         // The domain: values, vocabulary, policy, use cases, imports, reports.
-        .target(name: "WelfarePosts", dependencies: ["Postgres"], swiftSettings: fuzzFlags, plugins: ["EmbedMigrations"]),
+        .target(name: "WelfarePosts", dependencies: ["Postgres", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: fuzzFlags, plugins: ["EmbedMigrations"]),
         // The command line: parses, calls the library, prints.
         .executableTarget(name: "welfare-posts", dependencies: [
             "WelfarePosts",

@@ -14,3 +14,8 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 command -v swift >/dev/null 2>&1 || { echo "swift is not on PATH: install Swift 6 (swift.org) first" >&2; exit 1; }
+# The tests open the Excel files the tool writes with Python's openpyxl (and make some with it).
+if ! python3 -c 'import openpyxl' >/dev/null 2>&1; then
+  echo "installing: openpyxl (PyPI)" >&2
+  python3 -m pip install -q openpyxl >/dev/null 2>&1 || python3 -m pip install -q --break-system-packages openpyxl >/dev/null
+fi

@@ -23,7 +23,7 @@ struct WelfarePostsCommand: ParsableCommand {
         subcommands: [DB.self, Demo.self, RegionCommand.self, PersonCommand.self, PolicyCommand.self, PostCommand.self,
                       Apply.self, ApplicationCommand.self, Applicants.self, NoticeCommand.self,
                       Hire.self, Renew.self, Exit.self, InsuranceCommand.self, DueCommand.self, Assess.self,
-                      AssessmentCommand.self, AttendanceCommand.self, PayrollCommand.self, DisbursementCommand.self,
+                      AssessmentCommand.self, AttendanceCommand.self, PayrollCommand.self, DisbursementCommand.self, BankCommand.self, RecoveryCommand.self,
                       AuditCommand.self, LedgerCommand.self, JournalCommand.self, OperatorCommand.self]
     )
 }
@@ -48,14 +48,19 @@ enum Main {
         do {
             var command = try WelfarePostsCommand.parseAsRoot(extracted.arguments)
             try command.run()
+            // A listing's --output file, written once the command has succeeded.
+            try OutputSink.finish(lang)
         } catch where Interruption.received != nil {
+            OutputSink.abandon()
             // Whatever failed after an interrupt failed because of it: the cancelled statement,
             // or the next one the cancelled connection refused.
             Interruption.exit()
         } catch let error as AppError {
+            OutputSink.abandon()
             FileHandle.standardError.write(Data((error.render(lang) + "\n").utf8))
             exit(error.category.rawValue)
         } catch let error as PostgresError {
+            OutputSink.abandon()
             let mapped = AppError(error)
             FileHandle.standardError.write(Data((mapped.render(lang) + "\n").utf8))
             exit(mapped.category.rawValue)

@@ -8,18 +8,33 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: .tr("PostgreSQL URL or connection string (else DATABASE_URL, else libpq's PG* variables).", "PostgreSQL 连接 URL 或连接串（否则用 DATABASE_URL，再否则用 libpq 的 PG* 环境变量）。"))
     var database: String?
 
-    @Option(help: .tr("Output format: table, csv or json (default: table on a terminal, csv otherwise).", "输出格式：table、csv 或 json（默认：终端上为 table，否则为 csv）。"))
+    @Option(help: .tr("Output format: table, csv, json or xlsx (default: table on a terminal, csv otherwise; xlsx needs --output).", "输出格式：table、csv、json 或 xlsx（默认：终端上为 table，否则为 csv；xlsx 须同时给出 --output）。"))
     var format: OutputFormat?
+
+    @Option(name: .customLong("output"), help: .tr("Write the listing or export into this file instead of standard output (readable by you only).", "将列表或导出内容写入该文件，而不是标准输出（仅本人可读）。"))
+    var outputFile: String?
 
     @Option(help: .tr("Language of labels and messages: en or zh.", "标签和提示的语言：en 或 zh（默认随 LANG/LC_ALL：zh_CN 等为中文）。"))
     var lang: Lang = Language.current
 
     var output: Output {
-        Output(format: format ?? (isatty(STDOUT_FILENO) == 1 ? .table : .csv), lang: lang)
+        Output(format: format ?? (outputFile == nil && isatty(STDOUT_FILENO) == 1 ? .table : .csv), lang: lang, file: outputFile)
+    }
+
+    /// Refuses (exit 2, `BAD_OUTPUT`) `--format xlsx` without `--output`, and an `--output` the
+    /// tool must not write to, before any work is done.
+    func checkOutput(folder: Bool = false) throws {
+        if folder { return }
+        if format == .xlsx && outputFile == nil {
+            throw AppError.badInput(Text(en: "--format xlsx writes an Excel workbook: give the file with --output, e.g. --output list.xlsx",
+                                         zh: "--format xlsx 会生成 Excel 工作簿：请用 --output 指定文件，例如 --output list.xlsx"), code: "BAD_OUTPUT")
+        }
+        if let outputFile { try SafeFile.check(outputFile) }
     }
 
     /// A connection to a database that has every migration applied (else exit 3).
-    func connect(requireMigrated: Bool = true) throws -> Connection {
+    func connect(requireMigrated: Bool = true, outputIsFolder: Bool = false) throws -> Connection {
+        try checkOutput(folder: outputIsFolder)
         let connection = try Database.connect(database, environment: ProcessInfo.processInfo.environment)
         if requireMigrated { try Database.mapped { try Migrator(connection: connection).requireCurrent() } }
         return connection

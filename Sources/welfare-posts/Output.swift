@@ -3,7 +3,7 @@ import Foundation
 import WelfarePosts
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, csv, json
+    case table, csv, json, xlsx
 }
 
 extension Lang: ExpressibleByArgument {}
@@ -28,10 +28,21 @@ struct Column {
 struct Output {
     let format: OutputFormat
     let lang: Lang
+    /// `--output FILE`: listings and entities go into this file instead of standard output
+    /// (an Excel workbook under `--format xlsx`, one sheet per listing).
+    var file: String? = nil
+
+    /// A line of a listing: into the output file when there is one, else printed.
+    private func print(_ line: String) {
+        if let file { OutputSink.sink(file, format).append(line + "\n") } else { Swift.print(line) }
+    }
 
     /// A listing: one row per item. Missing values print empty (JSON: null).
-    func list(_ columns: [Column], _ rows: [[String?]]) {
+    func list(_ columns: [Column], _ rows: [[String?]], sheet: String? = nil) {
         switch format {
+        case .xlsx:
+            OutputSink.sink(file ?? "", format).sheet(sheet, headers: columns.map { lang == .zh ? $0.title.zh : $0.key },
+                                                      rows: rows.map { zip(columns, $0).map { XLSXCell.guess(key: $0.key, value: $1) } })
         case .json:
             let objects = rows.map { row in
                 "{" + zip(columns, row).map { "\(json($0.key)):\($1.map(json) ?? "null")" }.joined(separator: ",") + "}"
@@ -68,6 +79,10 @@ struct Output {
     /// One entity that a command changed or shows: key/value lines, or a JSON object.
     func entity(_ fields: [(Column, String?)], sections: [Section] = []) {
         switch format {
+        case .xlsx:
+            list(fields.map(\.0), [fields.map(\.1)])
+            for section in sections { list(section.columns, section.rows, sheet: section.title(lang)) }
+            return
         case .json:
             let scalars = fields.map { "\(json($0.0.key)):\($0.1.map(json) ?? "null")" }
             let lists = sections.map { section in
@@ -79,7 +94,7 @@ struct Output {
             return
         case .csv:
             list(fields.map(\.0), [fields.map(\.1)])
-        case .table:
+        case .table, .xlsx:
             let width = fields.map { displayWidth($0.0.title(lang)) }.max() ?? 0
             for (column, value) in fields {
                 let title = column.title(lang)
@@ -100,7 +115,7 @@ struct Output {
 
     /// A plain sentence (progress, summaries). Suppressed under JSON so output stays parseable.
     func say(_ text: Text) {
-        if format != .json { print(text(lang)) }
+        if format != .json { Swift.print(text(lang)) }
     }
 
     private func csv(_ raw: String) -> String {
@@ -146,5 +161,77 @@ extension String {
         var text = self
         while text.last == " " { text.removeLast() }
         return text
+    }
+}
+
+/// The file `--output` names, written once the command has succeeded (SafeFile: 0600, never
+/// through a link, complete or absent): the listings' text under table, CSV or JSON, or an
+/// Excel workbook with one sheet per listing under `--format xlsx`. A command that fails leaves
+/// nothing behind.
+final class OutputSink {
+    nonisolated(unsafe) private static var current: OutputSink?
+
+    let path: String
+    let format: OutputFormat
+    private var text: [UInt8] = []
+    private var workbook: XLSXWriter?
+    private var sheets = 0
+    private(set) var rows = 0
+
+    private init(path: String, format: OutputFormat) {
+        self.path = path
+        self.format = format
+    }
+
+    static func sink(_ path: String, _ format: OutputFormat) -> OutputSink {
+        if let current { return current }
+        let made = OutputSink(path: path, format: format)
+        current = made
+        return made
+    }
+
+    func append(_ line: String) {
+        text += Array(line.utf8)
+    }
+
+    func sheet(_ name: String?, headers: [String], rows: [[XLSXCell]]) {
+        do {
+            if workbook == nil { workbook = try XLSXWriter() }
+            sheets += 1
+            try workbook!.beginSheet(name ?? "Sheet\(sheets)")
+            try workbook!.row(headers.map { .text($0) })
+            for row in rows { try workbook!.row(row) }
+            self.rows += rows.count
+        } catch {
+            OutputSink.fail(error)
+        }
+    }
+
+    /// Writes the file, after the command succeeded; says on standard error what was written.
+    static func finish(_ lang: Lang) throws {
+        guard let sink = current else { return }
+        current = nil
+        let file = try SafeFile(path: sink.path)
+        defer { file.discard() }
+        if let workbook = sink.workbook {
+            try workbook.finish(into: file)
+        } else {
+            try file.write(sink.text)
+        }
+        try file.commit()
+        let written = sink.workbook != nil
+            ? Text(en: "\(sink.rows) rows written to \(sink.path)", zh: "已写入 \(sink.rows) 行：\(sink.path)")
+            : Text(en: "written to \(sink.path)", zh: "已写入：\(sink.path)")
+        FileHandle.standardError.write(Data((written(lang) + "\n").utf8))
+    }
+
+    /// The command failed: nothing is written.
+    static func abandon() { current = nil }
+
+    private static func fail(_ error: Error) -> Never {
+        let lang = Language.current
+        let rendered = (error as? AppError)?.render(lang) ?? "error: [BAD_OUTPUT] \(error)"
+        FileHandle.standardError.write(Data((rendered + "\n").utf8))
+        exit(2)
     }
 }

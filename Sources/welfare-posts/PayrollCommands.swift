@@ -46,7 +46,7 @@ struct AssessmentCommand: ParsableCommand {
 struct PayrollCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "payroll", abstract: tr("Monthly payroll: run, approve, export, summarise, reconcile.", "按月发放：生成、审核、导出、汇总、对账。"),
-        subcommands: [Run.self, Approve.self, Export.self, Summary.self, Reconcile.self, Held.self])
+        subcommands: [Run.self, Check.self, Approve.self, Export.self, Summary.self, Reconcile.self, Resubmit.self, Held.self, Notice.self, Timeliness.self])
 
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: tr("Write the draft lines of a month (and adjustments of approved earlier months).", "生成某月的工资表草稿（以及以前已审核月份的补扣发）。"))
@@ -119,19 +119,51 @@ struct PayrollCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Month (YYYY-MM).", "月份（YYYY-MM）。")) var month: String
         @Option(help: .tr("Region (default: every county).", "区划（默认：所有县）。")) var region: String?
-        @Option(help: .tr("Write to this file instead of standard output.", "写入该文件，而不是标准输出。")) var output: String?
         @Flag(help: .tr("Also export counties whose payroll is still a draft (a preview).", "同时导出工资表仍为草稿的县（仅供预览）。")) var draft = false
+        @Option(help: .tr("Write the bank's files by this bank profile (see `bank profile list`) into the folder --output names: one person-post a row, netted, split into batches.", "按该银行模板（银行模板由 bank profile 命令管理）将银行文件写入 --output 指定的文件夹：每人每岗一行（轧差），按批次拆分。"))
+        var profile: String?
 
         func run() throws {
             let month = try Parse.month(self.month, "month")
+            if let profile {
+                try exportByProfile(month, profile)
+                return
+            }
             // Refused (exit 2) before the database is asked anything; see SafeFile for how the
             // file is made: 0600, a fresh name in the same folder, renamed when complete.
+            try global.checkOutput()
+            let connection = try global.connect()
+            // A draft says 草稿 DRAFT in its file name and in every row (SPEC §15).
+            let draft = self.draft ? try BankExport.includesDraft(connection, month: month, region: region) : false
+            let output = global.outputFile.map { draft ? BankExport.draftName($0) : $0 }
+            if let output { try SafeFile.check(output) }
+            let mark = Array(("," + BankExport.draftMark).utf8)
             let file = try output.map { try SafeFile(path: $0) }
             // Any failure below (a refusal, a cancelled statement, a write error) removes it.
             defer { file?.discard() }
-            let connection = try global.connect()
-            let lines = try Payroll.export(connection, month: month, region: region, lang: global.lang, includeDraft: draft) { bytes in
-                if let file {
+            let workbook = global.format == .xlsx ? try XLSXWriter() : nil
+            if let workbook {
+                try workbook.beginSheet(month.iso)
+                try workbook.row(Payroll.exportColumns.map { .text(global.lang == .zh ? $0.zh : $0.key) } + (draft ? [.text(BankExport.draftMark)] : []))
+            }
+            let lines = try Payroll.export(connection, month: month, region: region, lang: global.lang, includeDraft: self.draft) { raw in
+                var bytes = raw
+                if draft && workbook == nil && bytes.last == 0x0A {
+                    // Every line, the header's too, ends with the mark.
+                    bytes = []
+                    for byte in raw {
+                        if byte == 0x0A { bytes += mark }
+                        bytes.append(byte)
+                    }
+                }
+                if let workbook {
+                    // The CSV rows as cells: IDs and accounts text, amounts numbers (0.00).
+                    guard bytes.first != 0xEF, !bytes.starts(with: Array("month,".utf8)), !bytes.starts(with: Array("发放月份,".utf8)) else { return }
+                    for record in CSVLine.records(bytes) {
+                        try workbook.row(zip(Payroll.exportColumns, record).map { XLSXCell.guess(key: $0.key, value: $1) }
+                                         + (draft ? [.text(BankExport.draftMark)] : []))
+                    }
+                } else if let file {
                     try file.write(bytes)
                 } else {
                     // Through print, so it never overtakes what was printed before. libpq hands
@@ -140,6 +172,7 @@ struct PayrollCommand: ParsableCommand {
                 }
             }
             if let file, let output {
+                try workbook?.finish(into: file)
                 try file.commit()
                 let written = Text(en: "\(lines) lines written to \(output)", zh: "已写入 \(lines) 行：\(output)")
                 FileHandle.standardError.write(Data((written(global.lang) + "\n").utf8))
@@ -179,7 +212,7 @@ struct PayrollCommand: ParsableCommand {
 
     struct Reconcile: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: tr("Record what the bank paid for a month (id_number, post_id†, bank_account, amount, paid_on).", "登记银行某月实际发放结果（列：身份证号、岗位编号†、银行账号、金额、发放日期）。"))
+            abstract: tr("Record the bank's results for a month (id_number, post_id†, bank_account, amount, paid_on, status†, failure_reason†, reference†): payments, failures, and what is missing.", "登记银行某月的回单（列：身份证号、岗位编号†、银行账号、金额、发放日期、状态†、失败原因†、交易流水号†）：成功、失败及缺少回单的笔数。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Month the payments are for (YYYY-MM).", "发放所属月份（YYYY-MM）。")) var month: String
         @Argument(help: .tr("The bank's results as CSV.", "银行返回的结果文件（CSV）。")) var file: String
@@ -221,6 +254,12 @@ func printDisbursements(_ outcome: Disbursements.Outcome, _ global: GlobalOption
     if let booked = outcome.bookedFen, let mismatches = outcome.mismatches {
         fields.append((Column("booked", "booked by the approved payroll", "应发金额"), Fen(booked).yuanText))
         fields.append((Column("mismatches", "people paid other than booked", "实发与应发不符人数"), String(mismatches)))
+        fields.append((Column("failed", "failed transfers", "失败笔数"), String(outcome.failed)))
+        fields.append((Column("failed_amount", "failed amount", "失败金额"), Fen(outcome.failedFen).yuanText))
+        if let missing = outcome.missing, let missingFen = outcome.missingFen {
+            fields.append((Column("missing", "approved lines without a result", "无回单笔数"), String(missing)))
+            fields.append((Column("missing_amount", "amount without a result", "无回单金额"), Fen(missingFen).yuanText))
+        }
     }
     fields.append((Column("dry_run", "dry run", "试运行"), outcome.dryRun ? "true" : "false"))
     global.output.entity(fields)

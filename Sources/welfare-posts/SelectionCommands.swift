@@ -5,10 +5,13 @@ import WelfarePosts
 
 /// Writes a file the tool produces (a notice sheet). One function, so how files are written
 /// (permissions, links) is decided in one place.
+/// Writes a whole file through the safe writer (0600, never through a link, complete or absent).
 func writeOutputFile(_ path: String, _ bytes: [UInt8]) throws {
-    guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
-        throw AppError.badInput(Text(en: "cannot write \(path)", zh: "无法写入 \(path)"), code: "BAD_FILE")
-    }
+    try SafeFile.check(path)
+    let file = try SafeFile(path: path)
+    defer { file.discard() }
+    try file.write(bytes)
+    try file.commit()
 }
 
 struct Apply: ParsableCommand {
@@ -201,9 +204,11 @@ struct NoticeCommand: ParsableCommand {
             abstract: "Write the sheet posted in the village: one HTML page for A4, self-contained, with the resident ID masked.")
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Notice number.") var notice: String
-        @Option(help: "The HTML file to write.") var output: String
-
         func run() throws {
+            guard let output = global.outputFile else {
+                throw AppError.badInput(Text(en: "give --output FILE.html: the sheet is written to a file", zh: "请给出 --output 文件名.html：公示表写入文件"), code: "BAD_OUTPUT")
+            }
+            try SafeFile.check(output)
             let connection = try global.connect()
             let sheet = try Notices.sheet(connection, notice)
             try writeOutputFile(output, Array(sheet.html.utf8))

@@ -112,9 +112,11 @@ struct ChineseTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("wp-\(UUID().uuidString).csv").path
         let export = try welfarePosts(["payroll", "export", "2026-01", "--draft", "--output", file, "--lang", "zh"], on: database)
         #expect(export.status == 0, "\(export.stderr)")
-        #expect(export.stderr == "已写入 1 行：\(file)\n", "\(export.stderr)")
+        // A draft's file says so in its name (SPEC §15).
+        let written = String(file.dropLast(4)) + "_草稿DRAFT.csv"
+        #expect(export.stderr == "已写入 1 行：\(written)\n", "\(export.stderr)")
         let exportEn = try welfarePosts(["payroll", "export", "2026-01", "--draft", "--output", file], on: database)
-        #expect(exportEn.stderr == "1 lines written to \(file)\n", "\(exportEn.stderr)")
+        #expect(exportEn.stderr == "1 lines written to \(written)\n", "\(exportEn.stderr)")
 
         // policy show: headers and rows in words.
         let policy = try welfarePosts(["policy", "show", "--region", Fixtures.villageA1, "--on", "2026-03-01", "--format", "csv"],

@@ -79,6 +79,15 @@ public enum DemoCounty {
                                       minAge: nil, maxAge: nil, householdCap: nil, categories: nil, noticeDays: 5)
         _ = try Policy.setQuota(connection, region: county, year: 2026, posts: 120)
         _ = try Policy.setQuota(connection, region: county, year: 2027, posts: 120)
+        // The county pays through two: the province's 一卡通 platform (onto the social-security
+        // card, a workbook) and the rural commercial bank's batch template (GBK text, `|` after
+        // every field, at most 1,000 rows a file).
+        _ = try BankProfile.add(connection, county: county, name: "一卡通", columns: [
+            ("batch", "批次号"), ("seq", "序号"), ("id_number", "身份证号码"), ("name", "姓名"), ("bank_account", "社保卡号"),
+            ("total", "发放金额"), ("post_type", "项目名称")], encoding: "utf-8", format: "xlsx", separator: nil, maxRows: 5_000, accountPrefixes: [])
+        _ = try BankProfile.add(connection, county: county, name: "农商行", columns: [
+            ("seq", "序号"), ("name", "姓名"), ("bank_account", "帐号"), ("total", "金额"), ("id_number", "身份证")],
+                                encoding: "gbk", format: "txt", separator: "|", maxRows: 1_000, accountPrefixes: [])
         let persons = try PersonImport.run(connection, file: try CSVFile(data: Array(personsCSV().utf8)), dryRun: false)
         // A village cadre, a pensioner and someone who found a steady job: the rules must see them.
         // Given to people who are otherwise eligible, so the status alone keeps them out.

@@ -6,6 +6,8 @@ import Darwin
 
 /// A CSV file as the user saved it: UTF-8 with or without a byte-order mark, or GBK (what Excel
 /// in China saves). Decoded to UTF-8 bytes once; records are read without copying the file.
+/// Or an Excel workbook (.xlsx, told by its zip signature, whatever its name): its first sheet's
+/// rows, read by `XLSXReader` as the cells show, go through the same checks.
 ///
 /// What it refuses before a record is read (SPEC §10, exit 2): anything that is not a regular
 /// file (a folder, a device such as /dev/zero, a FIFO, a socket), a file over 2 GiB, and a file
@@ -14,6 +16,8 @@ import Darwin
 public struct CSVFile {
     /// The file's text as UTF-8, without a byte-order mark.
     let bytes: [UInt8]
+    /// The workbook, when the file is one (then `bytes` is empty).
+    let workbook: XLSXReader?
     /// The file's name without its folder, as the user gave it (empty for text made in memory).
     public let name: String
 
@@ -68,6 +72,10 @@ public struct CSVFile {
             data.append(contentsOf: chunk[0..<count])
         }
         let base = path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? path
+        if XLSXReader.looksLikeWorkbook(data) {
+            self.init(workbook: try XLSXReader(data: data), name: base)
+            return
+        }
         try self.init(data: data, name: base)
     }
 
@@ -79,6 +87,7 @@ public struct CSVFile {
 
     public init(data: [UInt8], name: String = "") throws {
         self.name = name
+        workbook = nil
         let byteOrderMark = data.starts(with: [0xEF, 0xBB, 0xBF])
         let text = byteOrderMark ? Array(data.dropFirst(3)) : data
         // The usual case: the whole file is UTF-8.
@@ -206,8 +215,15 @@ public struct CSVFile {
         return FileProblem(line: line, column: column, header: header, problem: says)
     }
 
+    init(workbook: XLSXReader, name: String) {
+        self.workbook = workbook
+        bytes = []
+        self.name = name
+    }
+
     init(utf8: [UInt8]) throws {
         bytes = utf8
+        workbook = nil
         name = ""
     }
 
@@ -306,6 +322,10 @@ public struct CSVFile {
     /// Calls `body` with every record in order. Quoted fields may hold commas, doubled quotes and
     /// line breaks; line numbers count physical lines, as a text editor shows them.
     public func forEachRecord(_ body: (Record) throws -> Void) throws {
+        if let workbook {
+            try workbook.forEachRecord(body)
+            return
+        }
         try bytes.withUnsafeBufferPointer { buffer in
             let count = buffer.count
             var index = 0

@@ -9,6 +9,7 @@ public enum RuleCode: String, Sendable, CaseIterable {
     case insurance = "INSURANCE", payStandard = "PAY_STANDARD", quota = "QUOTA"
     case payrollLocked = "PAYROLL_LOCKED"
     case notPublicised = "NOT_PUBLICISED"
+    case accountMissing = "ACCOUNT_MISSING"
 
     /// What a refusal says when the database's constraint of the same name caught the breach
     /// (another writer got there first, or a client other than this tool wrote the row).
@@ -46,7 +47,7 @@ public enum RuleCode: String, Sendable, CaseIterable {
             return "人社部发〔2021〕26号（十二）健全\"按需设岗、以岗聘任、在岗领补、有序退岗\"管理机制"
         case .quota:
             return "人社部发〔2021〕26号（十二）保持乡村公益性岗位规模总体稳定；黑人社发〔2021〕16号（二十七）岗位数量……清、底数明"
-        case .payrollLocked:
+        case .payrollLocked, .accountMissing:
             return "人社部发〔2021〕26号（十二）在岗领补……及时纠正查处……违规发放补贴等行为"
         case .notPublicised:
             return "人社部发〔2021〕26号（十二）健全\"按需设岗、以岗聘任……\"管理机制; county practice: 公开招聘、公示5天无异议后聘用"

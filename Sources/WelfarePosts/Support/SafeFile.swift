@@ -24,7 +24,7 @@ import Darwin
 /// - Each descriptor is closed exactly once: `state` says what is still open.
 public final class SafeFile {
     /// The name the file gets when complete.
-    public let path: String
+    public private(set) var path: String
     /// The temporary name it is written under.
     let temporaryPath: String
     private var descriptor: Int32
@@ -104,21 +104,50 @@ public final class SafeFile {
 
     /// Appends bytes (buffered; written in blocks of 64 KiB).
     public func write(_ bytes: [UInt8]) throws {
-        precondition(state == .writing, "write after commit or discard")
+        precondition(state == .writing && descriptor >= 0, "write after finishWriting, commit or discard")
         buffer.append(contentsOf: bytes)
         if buffer.count >= 1 << 16 { try flush() }
     }
 
-    /// Makes the file complete under its final name: flush, fsync, close, rename. On failure
-    /// the temporary file is removed and the error thrown.
-    public func commit() throws {
-        precondition(state == .writing, "commit after commit or discard")
+    /// Makes the file complete under another name in the same folder (a bank file's name
+    /// carries its row count and total, known only when it is written). The name is checked as
+    /// at `init`.
+    public func commit(as finalPath: String) throws {
+        precondition(SafeFile.folder(of: finalPath) == SafeFile.folder(of: path), "commit(as:) stays in the folder")
+        do {
+            try SafeFile.check(finalPath)
+        } catch {
+            discard()
+            throw error
+        }
+        path = finalPath
+        try commit()
+    }
+
+    /// Ends the writing: flush, fsync, close — the descriptor is given back (an export of a
+    /// thousand files does not hold a thousand open) — while the file keeps its temporary name
+    /// until `commit`. On failure the temporary file is removed and the error thrown.
+    public func finishWriting() throws {
+        precondition(state == .writing, "finishWriting after commit or discard")
+        guard descriptor >= 0 else { return }
         do {
             try flush()
             guard fsync(descriptor) == 0 else { throw writeError(errno) }
             let closed = close(descriptor)
             descriptor = -1
             guard closed == 0 else { throw writeError(errno) }
+        } catch {
+            discard()
+            throw error
+        }
+    }
+
+    /// Makes the file complete under its final name: flush, fsync, close, rename. On failure
+    /// the temporary file is removed and the error thrown.
+    public func commit() throws {
+        precondition(state == .writing, "commit after commit or discard")
+        try finishWriting()
+        do {
             // Checked again: something may have appeared at the name while the data came.
             try SafeFile.check(path)
             guard rename(temporaryPath, path) == 0 else { throw writeError(errno) }
@@ -180,6 +209,14 @@ public final class SafeFile {
     private static func refusal(_ text: Text) -> AppError { AppError.badInput(text, code: "BAD_OUTPUT") }
 
     private static func reason(_ error: Int32) -> String { String(cString: strerror(error)) }
+
+    /// The folder a path names a file in ("." for a bare name).
+    public static func folderOf(_ path: String) -> String { folder(of: path) }
+
+    /// The name of a path without its folder.
+    public static func baseName(_ path: String) -> String {
+        path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? path
+    }
 
     /// The folder a path names a file in ("." for a bare name).
     static func folder(of path: String) -> String {

@@ -1,0 +1,212 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One file of a bank batch being written in a profile's shape: CSV or TXT in UTF-8 or GBK, or
+/// an Excel workbook; its name, which carries the batch number, the row count and the total,
+/// is given when it is complete (`SafeFile.commit(as:)`).
+final class BankFileWriter {
+    let profile: BankProfile
+    let file: SafeFile
+    private let workbook: XLSXWriter?
+    private let encoder: GBKEncoder?
+    private(set) var rows = 0
+    private(set) var totalFen: Int64 = 0
+    let extraHeader: String?
+
+    /// - Parameter extraHeader: a last column's header (a draft's 草稿 DRAFT mark), if any.
+    init(profile: BankProfile, folder: String, sheet: String, extraHeader: String? = nil) throws {
+        self.profile = profile
+        self.extraHeader = extraHeader
+        file = try SafeFile(path: folder + "/.batch." + profile.fileExtension)
+        encoder = profile.encoding == "gbk" && profile.format != "xlsx" ? try GBKEncoder() : nil
+        let headers = profile.headers + (extraHeader.map { [$0] } ?? [])
+        if profile.format == "xlsx" {
+            workbook = try XLSXWriter()
+            try workbook!.beginSheet(sheet)
+            try workbook!.row(headers.map { .text($0) })
+        } else {
+            workbook = nil
+            if profile.encoding == "utf-8" && profile.format == "csv" { try file.write([0xEF, 0xBB, 0xBF]) }
+            try writeLine(headers, line: 1)
+        }
+    }
+
+    /// One row: `values` by the profile's columns (text as it is, amounts as fen).
+    func row(_ values: [BankValue], amount: Int64, line: Int) throws {
+        rows += 1
+        totalFen += amount
+        if let workbook {
+            try workbook.row(values.map { value in
+                switch value {
+                case .text(let text): .text(text)
+                case .fen(let fen): .amount(Fen(fen))
+                case .integer(let number): .integer(number)
+                }
+            })
+        } else {
+            try writeLine(values.map { value in
+                switch value {
+                case .text(let text): TextValue.spreadsheetSafe(text)
+                case .fen(let fen): Fen(fen).yuanText
+                case .integer(let number): String(number)
+                }
+            }, line: line)
+        }
+    }
+
+    /// CSV: fields separated, a field holding the separator, a quote or a line break quoted.
+    /// TXT: every field followed by the separator (`序号|姓名|帐号|金额|身份证|`), as banks'
+    /// text templates have it; a field holding the separator is quoted too.
+    private func writeLine(_ fields: [String], line: Int) throws {
+        let separator = Array(profile.separator.utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(128)
+        for (index, field) in fields.enumerated() {
+            if index > 0 && profile.format == "csv" { bytes += separator }
+            let utf8 = field.utf8
+            let needsQuotes = utf8.contains { $0 == 0x22 || $0 == 0x0A || $0 == 0x0D || $0 == separator[0] }
+                || (separator.count > 1 && field.contains(profile.separator))
+            if needsQuotes {
+                bytes.append(0x22)
+                for byte in utf8 {
+                    if byte == 0x22 { bytes.append(0x22) }
+                    bytes.append(byte)
+                }
+                bytes.append(0x22)
+            } else {
+                bytes += utf8
+            }
+            if profile.format == "txt" { bytes += separator }
+        }
+        bytes += [0x0D, 0x0A]
+        if let encoder {
+            guard let encoded = encoder.encode(bytes) else {
+                let text = String(decoding: bytes, as: UTF8.self)
+                throw AppError(.rule, code: "NOT_IN_ENCODING", Text(
+                    en: "row \(line) of the file holds a character that GBK cannot write (\(TextValue.quoted(text, limit: 60))): correct the name, or give the profile --encoding utf-8",
+                    zh: "文件第 \(line) 行含有 GBK 无法表示的字符（\(TextValue.quoted(text, limit: 60))）：请更正姓名，或将模板改为 --encoding utf-8"))
+            }
+            try file.write(encoded)
+        } else {
+            try file.write(bytes)
+        }
+    }
+
+    private var sealed = false
+
+    /// Ends the writing (the workbook zipped, the file flushed and closed), keeping the
+    /// temporary name: an export of many files holds one open at a time.
+    func seal() throws {
+        guard !sealed else { return }
+        sealed = true
+        try workbook?.finish(into: file)
+        try file.finishWriting()
+    }
+
+    /// Makes the file complete under `name` in `folder`.
+    func commit(folder: String, name: String) throws {
+        try seal()
+        try file.commit(as: folder + "/" + name)
+    }
+
+    func discard() { file.discard() }
+}
+
+enum BankValue {
+    case text(String)
+    case fen(Int64)
+    case integer(Int64)
+}
+
+/// UTF-8 text to GBK through iconv (what banks' templates in China read).
+final class GBKEncoder {
+    private let handle: iconv_t
+
+    init() throws {
+        handle = iconv_open("GBK", "UTF-8")
+        guard handle != iconv_t(bitPattern: -1) else {
+            throw AppError(.rule, code: "NOT_IN_ENCODING", Text(en: "this system cannot write GBK: give the profile --encoding utf-8",
+                                                                zh: "本系统无法写出 GBK 编码：请将模板改为 --encoding utf-8"))
+        }
+    }
+
+    deinit { iconv_close(handle) }
+
+    /// UTF-8 bytes in GBK, or nil when a character has no GBK form.
+    func encode(_ utf8: [UInt8]) -> [UInt8]? {
+        var input = utf8
+        guard !input.isEmpty else { return [] }
+        var output = [UInt8](repeating: 0, count: input.count * 2 + 8)
+        let ok: Int? = input.withUnsafeMutableBufferPointer { inBuffer in
+            output.withUnsafeMutableBufferPointer { outBuffer in
+                var inPointer: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(inBuffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+                var inLeft = inBuffer.count
+                var outPointer: UnsafeMutablePointer<CChar>? = UnsafeMutableRawPointer(outBuffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+                var outLeft = outBuffer.count
+                let result = iconv(handle, &inPointer, &inLeft, &outPointer, &outLeft)
+                _ = iconv(handle, nil, nil, nil, nil)
+                return result == -1 || inLeft != 0 ? nil : outBuffer.count - outLeft
+            }
+        }
+        guard let ok else { return nil }
+        return Array(output[0..<ok])
+    }
+}
+
+/// Rows of `COPY … TO STDOUT` in text format: fields separated by tabs, `\N` for NULL,
+/// backslash escapes.
+enum CopyText {
+    static func rows(_ bytes: [UInt8]) -> [[String?]] {
+        var rows: [[String?]] = []
+        var fields: [String?] = []
+        var field: [UInt8] = []
+        var index = 0
+        func endField() {
+            fields.append(field == [0x5C, 0x4E] ? nil : unescape(field))
+            field.removeAll(keepingCapacity: true)
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 0x09 {
+                endField()
+            } else if byte == 0x0A {
+                endField()
+                rows.append(fields)
+                fields = []
+            } else {
+                field.append(byte)
+            }
+            index += 1
+        }
+        if !field.isEmpty || !fields.isEmpty {
+            endField()
+            rows.append(fields)
+        }
+        return rows
+    }
+
+    static func unescape(_ bytes: [UInt8]) -> String {
+        guard bytes.contains(0x5C) else { return String(decoding: bytes, as: UTF8.self) }
+        var out: [UInt8] = []
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == 0x5C && index + 1 < bytes.count {
+                let next = bytes[index + 1]
+                switch next {
+                case 0x74: out.append(0x09)
+                case 0x6E: out.append(0x0A)
+                case 0x72: out.append(0x0D)
+                default: out.append(next)
+                }
+                index += 2
+            } else {
+                out.append(bytes[index])
+                index += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
