@@ -1,13 +1,13 @@
 -- Paying through the bank (SPEC §15, issue 14): bank profiles, the batches exported by them,
 -- the recovery list (追缴), failed transfers and their resubmission.
 
--- The account in force for a person on a day. Today the person's one registered account; the
--- history of accounts (issue 13) redirects this one function. Everything of this migration
--- that needs "the account now in force" reads it here.
+-- The account in force for a person on a day, from the facts with history (sql/0017b): the
+-- version of the person whose days hold it. Everything of this migration that needs "the
+-- account in force" reads it here.
 CREATE FUNCTION person_account_on(person_id text, on_day date) RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
-  SELECT p.bank_account FROM person p WHERE p.id_number = person_id AND on_day IS NOT NULL;
+  SELECT v.bank_account FROM person_version v WHERE v.id_number = person_id AND v.valid @> on_day;
 END;
 
 -- A bank's or the 一卡通 platform's file: which columns in which order under which names, the
@@ -147,31 +147,46 @@ END $$;
 
 -- Row-level security as the neighbours have it: the operator's county range; rows about a
 -- person also the person's visibility (as disbursement).
+-- Policies in sql/0014's form: the county range for county-level groups; a township by the parent.
 ALTER TABLE bank_profile ENABLE ROW LEVEL SECURITY;
-CREATE POLICY in_region ON bank_profile
-  USING (county_code >= (SELECT operator_county_prefix()) AND county_code < (SELECT operator_county_prefix()) || ':')
-  WITH CHECK (county_code >= (SELECT operator_county_prefix()) AND county_code < (SELECT operator_county_prefix()) || ':');
+CREATE POLICY in_county ON bank_profile TO wp_county_admin, wp_finance, wp_auditor
+  USING (county_code >= ANY ((SELECT operator_code_range())::text[]) AND county_code < ANY ((SELECT operator_code_range())::text[])) WITH CHECK (county_code >= ANY ((SELECT operator_code_range())::text[]) AND county_code < ANY ((SELECT operator_code_range())::text[]));
+CREATE POLICY in_township ON bank_profile TO wp_township_admin
+  USING (county_code >= ANY ((SELECT operator_county_range())::text[]) AND county_code < ANY ((SELECT operator_county_range())::text[])) WITH CHECK (county_code >= ANY ((SELECT operator_county_range())::text[]) AND county_code < ANY ((SELECT operator_county_range())::text[]));
 ALTER TABLE bank_batch ENABLE ROW LEVEL SECURITY;
-CREATE POLICY in_region ON bank_batch
-  USING (county_code >= (SELECT operator_county_prefix()) AND county_code < (SELECT operator_county_prefix()) || ':')
-  WITH CHECK (county_code >= (SELECT operator_county_prefix()) AND county_code < (SELECT operator_county_prefix()) || ':');
+CREATE POLICY in_county ON bank_batch TO wp_county_admin, wp_finance, wp_auditor
+  USING (county_code >= ANY ((SELECT operator_code_range())::text[]) AND county_code < ANY ((SELECT operator_code_range())::text[])) WITH CHECK (county_code >= ANY ((SELECT operator_code_range())::text[]) AND county_code < ANY ((SELECT operator_code_range())::text[]));
+CREATE POLICY in_township ON bank_batch TO wp_township_admin
+  USING (county_code >= ANY ((SELECT operator_county_range())::text[]) AND county_code < ANY ((SELECT operator_county_range())::text[])) WITH CHECK (county_code >= ANY ((SELECT operator_county_range())::text[]) AND county_code < ANY ((SELECT operator_county_range())::text[]));
 ALTER TABLE recovery ENABLE ROW LEVEL SECURITY;
-CREATE POLICY in_region ON recovery
-  USING (county_code >= (SELECT operator_county_prefix()) AND county_code < (SELECT operator_county_prefix()) || ':'
+CREATE POLICY in_county ON recovery TO wp_county_admin, wp_finance, wp_auditor
+  USING (county_code >= ANY ((SELECT operator_code_range())::text[]) AND county_code < ANY ((SELECT operator_code_range())::text[]))
+  WITH CHECK (county_code >= ANY ((SELECT operator_code_range())::text[]) AND county_code < ANY ((SELECT operator_code_range())::text[])
+    AND post_id IN (SELECT id FROM post));
+CREATE POLICY in_township ON recovery TO wp_township_admin
+  USING (county_code >= ANY ((SELECT operator_county_range())::text[]) AND county_code < ANY ((SELECT operator_county_range())::text[])
     AND post_id IN (SELECT id FROM post))
-  WITH CHECK (county_code >= (SELECT operator_county_prefix()) AND county_code < (SELECT operator_county_prefix()) || ':'
+  WITH CHECK (county_code >= ANY ((SELECT operator_county_range())::text[]) AND county_code < ANY ((SELECT operator_county_range())::text[])
     AND post_id IN (SELECT id FROM post));
 ALTER TABLE bank_failure ENABLE ROW LEVEL SECURITY;
-CREATE POLICY in_region ON bank_failure
-  USING (county_code >= (SELECT operator_county_prefix()) AND county_code < (SELECT operator_county_prefix()) || ':'
+CREATE POLICY in_county ON bank_failure TO wp_county_admin, wp_finance, wp_auditor
+  USING (county_code >= ANY ((SELECT operator_code_range())::text[]) AND county_code < ANY ((SELECT operator_code_range())::text[]))
+  WITH CHECK (county_code >= ANY ((SELECT operator_code_range())::text[]) AND county_code < ANY ((SELECT operator_code_range())::text[])
+    AND id_number IN (SELECT id_number FROM person));
+CREATE POLICY in_township ON bank_failure TO wp_township_admin
+  USING (county_code >= ANY ((SELECT operator_county_range())::text[]) AND county_code < ANY ((SELECT operator_county_range())::text[])
     AND id_number IN (SELECT id_number FROM person))
-  WITH CHECK (county_code >= (SELECT operator_county_prefix()) AND county_code < (SELECT operator_county_prefix()) || ':'
+  WITH CHECK (county_code >= ANY ((SELECT operator_county_range())::text[]) AND county_code < ANY ((SELECT operator_county_range())::text[])
     AND id_number IN (SELECT id_number FROM person));
 ALTER TABLE bank_resubmission ENABLE ROW LEVEL SECURITY;
-CREATE POLICY in_region ON bank_resubmission
-  USING (county_code >= (SELECT operator_county_prefix()) AND county_code < (SELECT operator_county_prefix()) || ':'
+CREATE POLICY in_county ON bank_resubmission TO wp_county_admin, wp_finance, wp_auditor
+  USING (county_code >= ANY ((SELECT operator_code_range())::text[]) AND county_code < ANY ((SELECT operator_code_range())::text[]))
+  WITH CHECK (county_code >= ANY ((SELECT operator_code_range())::text[]) AND county_code < ANY ((SELECT operator_code_range())::text[])
+    AND failure_id IN (SELECT id FROM bank_failure));
+CREATE POLICY in_township ON bank_resubmission TO wp_township_admin
+  USING (county_code >= ANY ((SELECT operator_county_range())::text[]) AND county_code < ANY ((SELECT operator_county_range())::text[])
     AND failure_id IN (SELECT id FROM bank_failure))
-  WITH CHECK (county_code >= (SELECT operator_county_prefix()) AND county_code < (SELECT operator_county_prefix()) || ':'
+  WITH CHECK (county_code >= ANY ((SELECT operator_county_range())::text[]) AND county_code < ANY ((SELECT operator_county_range())::text[])
     AND failure_id IN (SELECT id FROM bank_failure));
 
 -- Privileges (SPEC §11): finance keeps the profiles, exports, records results and resubmits;
@@ -200,7 +215,7 @@ CREATE OR REPLACE VIEW audit_payment_case WITH (security_invoker = true) AS
     JOIN payroll_run pr ON pr.county_code = l.county_code AND pr.month = l.month AND pr.state = 'approved'
     CROSS JOIN audit_range q
     WHERE l.kind = 'adjustment' AND l.adjustment_fen < 0 AND l.for_month BETWEEN q.from_month AND q.to_month
-      AND l.county_code LIKE q.county || '%'
+      AND l.county_code ^@ q.county
     GROUP BY 1, 2, 3, 4
   )
   SELECT c.rule, c.county_code, c.township_code, c.village_code, c.region_code, c.id_number, c.post_id, c.from_on, c.to_on,
@@ -225,7 +240,7 @@ CREATE OR REPLACE VIEW audit_payment_case WITH (security_invoker = true) AS
   FROM recovery r
   JOIN post po ON po.id = r.post_id
   CROSS JOIN audit_range q
-  WHERE r.month BETWEEN q.from_month AND q.to_month AND r.county_code LIKE q.county || '%'
+  WHERE r.month BETWEEN q.from_month AND q.to_month AND r.county_code ^@ q.county
     AND (r.settled_on IS NULL OR r.settled_on > q.as_of);
 
 -- ACCOUNT_MISSING (SPEC §15): a month is not approved while a person-post it pays (a net above

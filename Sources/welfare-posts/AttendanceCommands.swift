@@ -4,15 +4,15 @@ import WelfarePosts
 
 struct AttendanceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "attendance", abstract: "Daily attendance (考勤), the evidence of work: import, show.",
+        commandName: "attendance", abstract: tr("Daily attendance (考勤), the evidence of work: import, show.", "逐日考勤（在岗证明）：导入、查看。"),
         subcommands: [Import.self, Show.self])
 
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import daily attendance (id_number 身份证号, date 日期, status 考勤状态: present 出勤, absent 缺勤, leave 请假).")
+            abstract: tr("Import daily attendance (id_number 身份证号, date 日期, status 考勤状态: present 出勤, absent 缺勤, leave 请假).", "导入逐日考勤（列：身份证号、日期、考勤状态；考勤状态填出勤、缺勤或请假，也可填 present、absent、leave）。"))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "CSV file: UTF-8 (with or without BOM) or GBK.") var file: String
-        @Flag(help: "Check the file and report, without writing.") var dryRun = false
+        @Argument(help: .tr("CSV file: UTF-8 (with or without BOM) or GBK.", "CSV 文件：UTF-8（有无 BOM 均可）或 GBK 编码。")) var file: String
+        @Flag(help: .tr("Check the file and report, without writing.", "试运行：只检查文件并报告，不写入。")) var dryRun = false
 
         func run() throws {
             let connection = try global.connect()
@@ -33,10 +33,10 @@ struct AttendanceCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "A person's recorded months: the days (P present, A absent, L leave, - none) and their counts.")
+            abstract: tr("A person's recorded months: the days (P present, A absent, L leave, - none) and their counts.", "查看某人已登记考勤的各月：逐日考勤（P 出勤、A 缺勤、L 请假、- 未登记）及各项天数。"))
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Resident ID.") var person: String
-        @Option(help: "Only this month (YYYY-MM).") var month: String?
+        @Option(help: .tr("Resident ID.", "身份证号。")) var person: String
+        @Option(help: .tr("Only this month (YYYY-MM).", "只看该月（YYYY-MM）。")) var month: String?
 
         func run() throws {
             let id = try Persons.parseID(person)

@@ -73,11 +73,11 @@ struct PayrollCommand: ParsableCommand {
 
     struct Held: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "A month's held lines: post subsidy held at zero for want of the evidence the county requires.")
+            abstract: tr("A month's held lines: post subsidy held at zero for want of the evidence the county requires.", "某月暂缓发放的明细：缺少本县要求的在岗证明，岗位补贴暂按 0 元计。"))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Month (YYYY-MM).") var month: String
-        @Option(help: "Region (default: every county).") var region: String?
-        @Flag(help: "Show full resident IDs.") var reveal = false
+        @Argument(help: .tr("Month (YYYY-MM).", "月份（YYYY-MM）。")) var month: String
+        @Option(help: .tr("Region (default: every county).", "区划（默认：所有县）。")) var region: String?
+        @Flag(help: .tr("Show full resident IDs.", "显示完整的身份证号。")) var reveal = false
 
         func run() throws {
             let month = try Parse.month(self.month, "month")

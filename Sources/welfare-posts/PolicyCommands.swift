@@ -96,12 +96,12 @@ struct PolicyCommand: ParsableCommand {
 
     struct Evidence: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Set the evidence of work a month's pay needs (none, assessment, attendance) and paid leave days (county level or above).")
+            abstract: tr("Set the evidence of work a month's pay needs (none, assessment, attendance) and paid leave days (county level or above).", "设定发放每月补贴所需的在岗证明（none 不要求、assessment 考核、attendance 考勤）和带薪请假天数（县级及以上）。"))
         @OptionGroup var global: GlobalOptions
-        @Option(help: "County, city or province code.") var region: String
-        @Option(help: "First month in force (YYYY-MM).") var from: String
-        @Option(help: "none (default), assessment or attendance: a line without it is held.") var require: String?
-        @Option(help: "Leave days a month paid like days at work (default 0).") var paidLeaveDays: Int?
+        @Option(help: .tr("County, city or province code.", "县、市或省的区划代码。")) var region: String
+        @Option(help: .tr("First month in force (YYYY-MM).", "生效的第一个月（YYYY-MM）。")) var from: String
+        @Option(help: .tr("none (default), assessment or attendance: a line without it is held.", "none（不要求，默认）、assessment（考核）或 attendance（考勤）：缺少所需证明的，岗位补贴暂缓发放。")) var require: String?
+        @Option(help: .tr("Leave days a month paid like days at work (default 0).", "每月按出勤计发补贴的请假天数（默认 0）。")) var paidLeaveDays: Int?
 
         func run() throws {
             let month = try Parse.month(from, "--from")

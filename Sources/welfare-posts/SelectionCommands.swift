@@ -15,11 +15,11 @@ func writeOutputFile(_ path: String, _ bytes: [UInt8]) throws {
 }
 
 struct Apply: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Record a person's application for a post (报名).")
+    static let configuration = CommandConfiguration(abstract: tr("Record a person's application for a post (报名).", "登记某人报名某个岗位。"))
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Post ID.") var post: String
-    @Option(help: "Resident ID.") var person: String
-    @Option(help: "Date of the application (default today).") var on: String?
+    @Option(help: .tr("Post ID.", "岗位编号。")) var post: String
+    @Option(help: .tr("Resident ID.", "身份证号。")) var person: String
+    @Option(help: .tr("Date of the application (default today).", "报名日期（默认今天）。")) var on: String?
 
     func run() throws {
         let id = try Persons.parseID(person)
@@ -37,14 +37,14 @@ struct Apply: ParsableCommand {
 
 struct ApplicationCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "application", abstract: "Applications for posts.", subcommands: [Import.self])
+        commandName: "application", abstract: tr("Applications for posts.", "岗位报名。"), subcommands: [Import.self])
 
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import applications from CSV (post_id 岗位编号, id_number 身份证号, applied_on 报名日期).")
+            abstract: tr("Import applications from CSV (post_id 岗位编号, id_number 身份证号, applied_on 报名日期).", "从 CSV 文件导入报名（列：岗位编号、身份证号、报名日期）。"))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "CSV file: UTF-8 (with or without BOM) or GBK.") var file: String
-        @Flag(help: "Check the file and report, without writing.") var dryRun = false
+        @Argument(help: .tr("CSV file: UTF-8 (with or without BOM) or GBK.", "CSV 文件：UTF-8（有无 BOM 均可）或 GBK 编码。")) var file: String
+        @Flag(help: .tr("Check the file and report, without writing.", "试运行：只检查文件并报告，不写入。")) var dryRun = false
 
         func run() throws {
             let connection = try global.connect()
@@ -55,11 +55,11 @@ struct ApplicationCommand: ParsableCommand {
 
 struct Applicants: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "A post's applicants ranked by the policy's priority, with the rules each would break if hired on the day.")
+        abstract: tr("A post's applicants ranked by the policy's priority, with the rules each would break if hired on the day.", "某岗位的报名人员，按政策规定的优先顺序排列，并列出每人如在该日聘用将不符合的规则。"))
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Post ID.") var post: String
-    @Option(help: "The day of the intended hire (default today).") var on: String?
-    @Flag(help: "Show full resident IDs.") var reveal = false
+    @Option(help: .tr("Post ID.", "岗位编号。")) var post: String
+    @Option(help: .tr("The day of the intended hire (default today).", "拟聘用日期（默认今天）。")) var on: String?
+    @Flag(help: .tr("Show full resident IDs.", "显示完整的身份证号。")) var reveal = false
 
     func run() throws {
         let day = try on.map { try Parse.day($0, "--on") } ?? .today()
@@ -114,17 +114,17 @@ func printNotice(_ notice: Row, _ objections: [Row], _ global: GlobalOptions, re
 
 struct NoticeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "notice", abstract: "Public notices (公示) of intended hires: publish, object, resolve, list, print.",
+        commandName: "notice", abstract: tr("Public notices (公示) of intended hires: publish, object, resolve, list, print.", "拟聘用人员公示：发布、提出异议、处理异议、列表、打印公示表。"),
         subcommands: [Publish.self, Object.self, Resolve.self, List.self, Print.self])
 
     struct Publish: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Publicise an applicant as the intended holder of a post.")
+        static let configuration = CommandConfiguration(abstract: tr("Publicise an applicant as the intended holder of a post.", "将一名报名人员作为某岗位的拟聘用人员予以公示。"))
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Post ID.") var post: String
-        @Option(help: "Resident ID of the applicant.") var person: String
-        @Option(help: "First day of the notice.") var from: String
-        @Option(help: "Calendar days (default: the policy's notice days; never fewer).") var days: Int?
-        @Option(help: "Where and to whom objections go (default: the post's developer).") var contact: String?
+        @Option(help: .tr("Post ID.", "岗位编号。")) var post: String
+        @Option(help: .tr("Resident ID of the applicant.", "报名人员的身份证号。")) var person: String
+        @Option(help: .tr("First day of the notice.", "公示开始日期。")) var from: String
+        @Option(help: .tr("Calendar days (default: the policy's notice days; never fewer).", "公示的自然日天数（默认：政策规定的公示天数；不得少于该天数）。")) var days: Int?
+        @Option(help: .tr("Where and to whom objections go (default: the post's developer).", "异议受理单位及联系方式（默认：该岗位的开发主体）。")) var contact: String?
 
         func run() throws {
             let id = try Persons.parseID(person)
@@ -136,11 +136,11 @@ struct NoticeCommand: ParsableCommand {
     }
 
     struct Object: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record an objection to a notice, raised during it.")
+        static let configuration = CommandConfiguration(abstract: tr("Record an objection to a notice, raised during it.", "登记公示期内对公示提出的异议。"))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Notice number.") var notice: String
-        @Option(help: "What the objection says.") var reason: String
-        @Option(help: "The day it was raised (default today).") var on: String?
+        @Argument(help: .tr("Notice number.", "公示编号。")) var notice: String
+        @Option(help: .tr("What the objection says.", "异议内容。")) var reason: String
+        @Option(help: .tr("The day it was raised (default today).", "提出异议的日期（默认今天）。")) var on: String?
 
         func run() throws {
             let day = try on.map { try Parse.day($0, "--on") } ?? .today()
@@ -152,14 +152,14 @@ struct NoticeCommand: ParsableCommand {
 
     struct Resolve: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Resolve a notice's open objections: upheld (no hire on this notice) or dismissed.")
+            abstract: tr("Resolve a notice's open objections: upheld (no hire on this notice) or dismissed.", "处理公示中待处理的异议：异议成立（不得依据本次公示聘用）或异议不成立。"))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Notice number.") var notice: String
-        @Flag(help: "The objection is founded: the hire may not follow this notice.") var upheld = false
-        @Flag(help: "The objection is unfounded.") var dismissed = false
-        @Option(help: "The finding, in words.") var note: String
-        @Option(help: "Only this objection (default: every open objection of the notice).") var objection: Int64?
-        @Option(help: "The day of the finding (default today).") var on: String?
+        @Argument(help: .tr("Notice number.", "公示编号。")) var notice: String
+        @Flag(help: .tr("The objection is founded: the hire may not follow this notice.", "异议成立：不得依据本次公示聘用。")) var upheld = false
+        @Flag(help: .tr("The objection is unfounded.", "异议不成立。")) var dismissed = false
+        @Option(help: .tr("The finding, in words.", "处理意见（文字说明）。")) var note: String
+        @Option(help: .tr("Only this objection (default: every open objection of the notice).", "只处理该编号的异议（默认：该公示全部待处理的异议）。")) var objection: Int64?
+        @Option(help: .tr("The day of the finding (default today).", "处理日期（默认今天）。")) var on: String?
 
         func validate() throws {
             guard upheld != dismissed else { throw ValidationError("give exactly one of --upheld and --dismissed") }
@@ -174,12 +174,12 @@ struct NoticeCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List notices, newest first, with their state on a day.")
+        static let configuration = CommandConfiguration(abstract: tr("List notices, newest first, with their state on a day.", "列出公示（最新的在前）及其在某日的状态。"))
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Only this post's notices.") var post: String?
-        @Option(help: "Only posts in this region and below.") var region: String?
-        @Option(help: "The day the state is read on (default today).") var on: String?
-        @Flag(help: "Show full resident IDs.") var reveal = false
+        @Option(help: .tr("Only this post's notices.", "只看该岗位的公示。")) var post: String?
+        @Option(help: .tr("Only posts in this region and below.", "只看该区划及其下级的岗位。")) var region: String?
+        @Option(help: .tr("The day the state is read on (default today).", "查看哪一天的状态（默认今天）。")) var on: String?
+        @Flag(help: .tr("Show full resident IDs.", "显示完整的身份证号。")) var reveal = false
 
         func run() throws {
             let day = try on.map { try Parse.day($0, "--on") } ?? .today()
@@ -201,9 +201,9 @@ struct NoticeCommand: ParsableCommand {
 
     struct Print: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write the sheet posted in the village: one HTML page for A4, self-contained, with the resident ID masked.")
+            abstract: tr("Write the sheet posted in the village: one HTML page for A4, self-contained, with the resident ID masked.", "生成在村内张贴的公示表：一页可在 A4 纸上打印的 HTML 页面，不依赖其他文件，身份证号隐去部分。"))
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Notice number.") var notice: String
+        @Argument(help: .tr("Notice number.", "公示编号。")) var notice: String
         func run() throws {
             guard let output = global.outputFile else {
                 throw AppError.badInput(Text(en: "give --output FILE.html: the sheet is written to a file", zh: "请给出 --output 文件名.html：公示表写入文件"), code: "BAD_OUTPUT")
