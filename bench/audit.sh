@@ -33,7 +33,7 @@ printf 'audit summary:                         %6.2f s\n' "$summary"
 echo "each rule's view on its own:"
 for view in audit_deceased_in_post audit_ineligible_in_post audit_over_age_in_post audit_household_over_cap audit_no_contract \
             audit_uninsured audit_paid_not_due audit_underpaid audit_duplicate_payment audit_paid_to_other_account \
-            audit_unpaid_late audit_repeated_failure audit_vacant_too_long; do
+            audit_unpaid_late audit_repeated_failure audit_vacant_too_long audit_over_quota; do
   t=$(seconds psql "$url" -qc "$settings SELECT count(*) FROM $view")
   printf '%s %s\n' "$t" "$view"
 done | sort -rn | tee bench/data/audit-rules.txt | while read -r t view; do printf '  %-30s %6.2f s\n' "$view" "$t"; done

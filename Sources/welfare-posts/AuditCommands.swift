@@ -97,11 +97,11 @@ struct LedgerCommand: ParsableCommand {
                  Column("id_number", "holder ID", "在岗人员身份证号"), Column("name", "holder", "在岗人员"),
                  Column("contract_start", "contract from", "合同起始"), Column("contract_end", "contract to", "合同终止"),
                  Column("insured_to", "insured to", "保险截止")],
-                try Ledger.posts(connection, region: region, asOf: day).map { row in
-                    [row["id"], row["township"], row["village"], row["post_type"].map { vocabulary.label(.postType, $0, lang) },
-                     row["funding_channel"].map { vocabulary.label(.fundingChannel, $0, lang) }, row["developer"],
-                     yuan(row["monthly_fen"]), yuan(row["social_insurance_fen"]), row["state"].map { stateLabel($0, lang) },
-                     masked(row["id_number"], reveal: reveal), row["name"], row["contract_start"], row["contract_end"], row["insured_to"]]
+                try Ledger.posts(connection, region: region, asOf: day).map { post in
+                    [post.id, post.township, post.village, vocabulary.label(.postType, post.postType, lang),
+                     vocabulary.label(.fundingChannel, post.fundingChannel, lang), post.developer,
+                     post.monthlyFen.map { Fen($0).yuanText }, post.socialInsuranceFen.map { Fen($0).yuanText }, stateLabel(post.state, lang),
+                     masked(post.holderID, reveal: reveal), post.holderName, post.contractStart?.iso, post.contractEnd?.iso, post.insuredTo?.iso]
                 })
         }
     }
@@ -124,12 +124,11 @@ struct LedgerCommand: ParsableCommand {
                  Column("funding_channel", "funding", "资金渠道"), Column("developer", "developer", "开发主体"),
                  Column("posts", "posts", "岗位数"), Column("filled", "filled", "在岗"), Column("vacant", "vacant", "空缺"),
                  Column("commitment", "monthly commitment", "月补贴承诺")],
-                try Ledger.summary(connection, region: region, asOf: day).map { row in
-                    let level = row["level"] ?? ""
-                    return [levels[level].map { $0(lang) } ?? (lang == .zh ? "明细" : level), row["township"],
-                            row["post_type"].map { vocabulary.label(.postType, $0, lang) },
-                            row["funding_channel"].map { vocabulary.label(.fundingChannel, $0, lang) }, row["developer"],
-                            row["posts"], row["filled"], row["vacant"], yuan(row["commitment_fen"])]
+                try Ledger.summary(connection, region: region, asOf: day).map { line in
+                    [levels[line.level].map { $0(lang) } ?? (lang == .zh ? "明细" : line.level), line.township,
+                     line.postType.map { vocabulary.label(.postType, $0, lang) },
+                     line.fundingChannel.map { vocabulary.label(.fundingChannel, $0, lang) }, line.developer,
+                     String(line.posts), String(line.filled), String(line.vacant), Fen(line.commitmentFen).yuanText]
                 })
         }
     }
@@ -148,8 +147,8 @@ struct LedgerCommand: ParsableCommand {
             global.output.list(
                 [Column("month", "month", "月份"), Column("posts", "posts", "岗位数"), Column("filled", "filled", "在岗岗位"),
                  Column("people", "people in post", "在岗人数"), Column("hires", "hires", "新聘"), Column("exits", "exits", "退岗")],
-                try Ledger.scale(connection, region: region, from: from, to: to).map { row in
-                    [row["month"], row["posts"], row["filled"], row["people"], row["hires"], row["exits"]]
+                try Ledger.scale(connection, region: region, from: from, to: to).map { month in
+                    [month.month, String(month.posts), String(month.filled), String(month.people), String(month.hires), String(month.exits)]
                 })
         }
     }

@@ -85,9 +85,9 @@ struct HistoryTests {
         let close = try csv(world, ["post", "close", post, "--on", "2026-07-01", "--reason", "撤并"])
         #expect(close.status == 1 && close.stderr.hasPrefix("error: [POST_DATES]"), "\(close.stderr)")
         // The database holds the same rules for every writer.
-        #expect(throws: PostgresError.self) { try world.connection.command("UPDATE post SET approved_on = '2026-01-01' WHERE id = $1", [post]) }
         do {
             try world.connection.command("UPDATE post SET approved_on = '2026-01-01' WHERE id = $1", [post])
+            Issue.record("an approval before the proposal was written")
         } catch let error as PostgresError {
             #expect(error.constraintName == "post_dates_in_order")
         }

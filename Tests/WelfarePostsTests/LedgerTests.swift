@@ -43,7 +43,7 @@ struct LedgerTests {
             let expected = [month.iso, String(inForce), String(Set(openAtEnd.map { $0.0.0 }).count), String(inMonth.count),
                             String(placements.filter { $0.start >= first && $0.start <= last }.count),
                             String(placements.filter { $0.exit.map { $0 >= first && $0 <= last } ?? false }.count)]
-            #expect([row["month"], row["posts"], row["filled"], row["people"], row["hires"], row["exits"]].map { $0 ?? "" } == expected)
+            #expect([row.month, String(row.posts), String(row.filled), String(row.people), String(row.hires), String(row.exits)] == expected)
         }
     }
 
@@ -59,16 +59,16 @@ struct LedgerTests {
         try world.hire(held, person, "2026-02-01", "2026-12-31")
 
         let march = try Ledger.posts(db, region: nil, asOf: day("2026-03-01"))
-        #expect(march.map { "\($0["id"]!) \($0["state"]!) \($0["monthly_fen"]!) \($0["id_number"] ?? "-") \($0["contract_end"] ?? "-") \($0["insured_to"] ?? "-")" } == [
+        #expect(march.map { "\($0.id) \($0.state.rawValue) \($0.monthlyFen!) \($0.holderID ?? "-") \($0.contractEnd?.iso ?? "-") \($0.insuredTo?.iso ?? "-")" } == [
             "\(held) approved 80000 \(person.value) 2026-12-31 2026-12-31",
             "\(vacant) approved 80000 - - -",
             "\(later) proposed 80000 - - -",
         ])
         let august = try Ledger.posts(db, region: Fixtures.townshipB, asOf: day("2026-08-01"))
-        #expect(august.map { "\($0["id"]!) \($0["state"]!) \($0["monthly_fen"]!)" } == ["\(later) approved 90000"])
+        #expect(august.map { "\($0.id) \($0.state.rawValue) \($0.monthlyFen!)" } == ["\(later) approved 90000"])
 
         let summary = try Ledger.summary(db, region: nil, asOf: day("2026-08-01"))
-        let shown = summary.map { "\($0["level"]!) \($0["township_code"] ?? "-") \($0["funding_channel"] ?? "-") \($0["posts"]!) \($0["filled"]!) \($0["vacant"]!) \($0["commitment_fen"]!)" }
+        let shown = summary.map { "\($0.level) \($0.townshipCode ?? "-") \($0.fundingChannel ?? "-") \($0.posts) \($0.filled) \($0.vacant) \($0.commitmentFen)" }
         #expect(shown == [
             "detail \(Fixtures.townshipA) employment-fund 2 1 1 120000",
             "detail \(Fixtures.townshipB) employment-fund 1 0 1 0",

@@ -6,7 +6,7 @@ public enum Ledger {
     /// Every post that existed (was proposed) on the day, with its state on that day, its pay
     /// standard in force, its holder, the contract covering the day (or the holder's latest),
     /// and the end of the holder's unbroken insurance cover that includes the day.
-    public static func posts(_ connection: Connection, region: String?, asOf: Day) throws -> [Row] {
+    public static func posts(_ connection: Connection, region: String?, asOf: Day) throws -> [LedgerPost] {
         let prefix = try Regions.prefix(connection, region)
         return try Database.mapped {
             try connection.query("""
@@ -14,8 +14,8 @@ public enum Ledger {
                 SELECT p.id, p.county_code, t.name AS township, CASE WHEN v.level = 5 THEN v.name END AS village,
                        p.post_type, p.funding_channel, p.developer, s.monthly_fen, s.social_insurance_fen,
                        \(stateOn("p", "$2::date")) AS state,
-                       h.id_number, pe.name, c.start_on::text AS contract_start, c.end_on::text AS contract_end,
-                       (SELECT upper(cover) - 1 FROM unnest(insurance_coverage(h.id_number)) cover WHERE cover @> $2::date)::text AS insured_to
+                       h.id_number, pe.name, c.start_on AS contract_start, c.end_on AS contract_end,
+                       (SELECT upper(cover) - 1 FROM unnest(insurance_coverage(h.id_number)) cover WHERE cover @> $2::date) AS insured_to
                 FROM post p
                 JOIN region v ON v.code = p.region_code
                 JOIN region t ON t.code = rpad(left(p.region_code, 9), 12, '0')
@@ -26,14 +26,14 @@ public enum Ledger {
                                    ORDER BY start_on DESC LIMIT 1) c ON true
                 WHERE p.region_code ^@ $1 AND p.proposed_on <= $2::date
                 ORDER BY p.region_code, p.id
-                """, [prefix, asOf.iso])
+                """, [prefix, asOf.iso]).map(LedgerPost.init(row:))
         }
     }
 
     /// Posts in force on the day (approved, not closed), filled and vacant, and the monthly
     /// subsidy they commit (post and social-insurance standards of the filled ones), per
     /// township × type × funding channel × developer; then per funding channel, and in all.
-    public static func summary(_ connection: Connection, region: String?, asOf: Day) throws -> [Row] {
+    public static func summary(_ connection: Connection, region: String?, asOf: Day) throws -> [LedgerSummaryLine] {
         let prefix = try Regions.prefix(connection, region)
         return try Database.mapped {
             try connection.query("""
@@ -55,13 +55,13 @@ public enum Ledger {
                 FROM posts
                 GROUP BY GROUPING SETS ((township_code, post_type, funding_channel, developer), (funding_channel), ())
                 ORDER BY GROUPING(township_code), GROUPING(funding_channel), township_code, post_type, funding_channel, developer
-                """, [prefix, asOf.iso])
+                """, [prefix, asOf.iso]).map(LedgerSummaryLine.init(row:))
         }
     }
 
     /// 规模总体稳定: month by month, the posts in force at the month's end, how many were filled
     /// then, the people in post on any day of the month, and the hires and exits in it.
-    public static func scale(_ connection: Connection, region: String?, from: Month, to: Month) throws -> [Row] {
+    public static func scale(_ connection: Connection, region: String?, from: Month, to: Month) throws -> [ScaleMonth] {
         guard from <= to else {
             throw AppError.toBeforeFrom(from, to)
         }
@@ -80,7 +80,7 @@ public enum Ledger {
                   (SELECT count(*) FROM placements pl WHERE pl.start_on BETWEEN m.first AND m.last) AS hires,
                   (SELECT count(*) FROM placements pl WHERE pl.exit_on BETWEEN m.first AND m.last) AS exits
                 FROM months m ORDER BY m.first
-                """, [prefix, from.firstDay.iso, to.firstDay.iso])
+                """, [prefix, from.firstDay.iso, to.firstDay.iso]).map(ScaleMonth.init(row:))
         }
     }
 
@@ -98,5 +98,90 @@ public enum Ledger {
     /// that listings, rules and reports all read.
     private static func stateOn(_ post: String, _ day: String) -> String {
         "post_state_on(\(post).proposed_on, \(post).approved_on, \(post).rejected_on, \(post).closed_on, \(day))"
+    }
+}
+
+/// A post as the ledger shows it on a day: its fields, the pay standard, its state and holder then.
+public struct LedgerPost: Sendable {
+    public let id: String
+    public let countyCode: String
+    public let township: String
+    public let village: String?
+    public let postType: String
+    public let fundingChannel: String
+    public let developer: String
+    public let monthlyFen: Int64?
+    public let socialInsuranceFen: Int64?
+    /// The state on the ledger's day, from `post_state_on`.
+    public let state: PostState
+    public let holderID: String?
+    public let holderName: String?
+    public let contractStart: Day?
+    public let contractEnd: Day?
+    public let insuredTo: Day?
+
+    init(row: Row) throws {
+        id = try row.decode("id")
+        countyCode = try row.decode("county_code")
+        township = try row.decode("township")
+        village = try row.decodeIfPresent("village")
+        postType = try row.decode("post_type")
+        fundingChannel = try row.decode("funding_channel")
+        developer = try row.decode("developer")
+        monthlyFen = try row.decodeIfPresent("monthly_fen")
+        socialInsuranceFen = try row.decodeIfPresent("social_insurance_fen")
+        state = try row.decode("state", as: String.self).postState()
+        holderID = try row.decodeIfPresent("id_number")
+        holderName = try row.decodeIfPresent("name")
+        contractStart = try row.decodeIfPresent("contract_start")
+        contractEnd = try row.decodeIfPresent("contract_end")
+        insuredTo = try row.decodeIfPresent("insured_to")
+    }
+}
+
+/// One line of the ledger's summary: a group (`detail`: township × type × funding × developer;
+/// `funding_channel`; `total`), its posts in force, filled and vacant, and the monthly commitment.
+public struct LedgerSummaryLine: Sendable {
+    public let level: String
+    public let townshipCode: String?
+    public let township: String?
+    public let postType: String?
+    public let fundingChannel: String?
+    public let developer: String?
+    public let posts: Int
+    public let filled: Int
+    public let vacant: Int
+    public let commitmentFen: Int64
+
+    init(row: Row) throws {
+        level = try row.decode("level")
+        townshipCode = try row.decodeIfPresent("township_code")
+        township = try row.decodeIfPresent("township")
+        postType = try row.decodeIfPresent("post_type")
+        fundingChannel = try row.decodeIfPresent("funding_channel")
+        developer = try row.decodeIfPresent("developer")
+        posts = try row.decode("posts")
+        filled = try row.decode("filled")
+        vacant = try row.decode("vacant")
+        commitmentFen = try row.decode("commitment_fen")
+    }
+}
+
+/// The post scale of one month (规模总体稳定).
+public struct ScaleMonth: Sendable {
+    public let month: String
+    public let posts: Int
+    public let filled: Int
+    public let people: Int
+    public let hires: Int
+    public let exits: Int
+
+    init(row: Row) throws {
+        month = try row.decode("month")
+        posts = try row.decode("posts")
+        filled = try row.decode("filled")
+        people = try row.decode("people")
+        hires = try row.decode("hires")
+        exits = try row.decode("exits")
     }
 }

@@ -215,10 +215,15 @@ public enum Placements {
                 en: "the placement in post \(placement.postID) starts on \(placement.startOn); an exit cannot be dated before that",
                 zh: "岗位 \(placement.postID) 的聘用自 \(placement.startOn) 开始；退岗日期不能早于此日"))
         }
+        if let died = placement.diedOn, day >= died, died <= placement.startOn {
+            throw AppError(.rule, code: "EXIT_AFTER_DEATH", Text(
+                en: "the person died on \(died), before this placement in post \(placement.postID) began on \(placement.startOn): it cannot have been; cancel it with `hire --void`",
+                zh: "该人员于 \(died) 死亡，早于岗位 \(placement.postID) 的聘用开始日 \(placement.startOn)：该聘用不可能成立，请用 `hire --void` 撤销"))
+        }
         if let died = placement.diedOn, day >= died {
             throw AppError(.rule, code: "EXIT_AFTER_DEATH", Text(
-                en: "the person died on \(died): the last day in post is \(died.adding(days: -1)) at the latest; record the exit on \(max(died.adding(days: -1), placement.startOn)) with reason deceased",
-                zh: "该人员于 \(died) 死亡：最后在岗日最晚为 \(died.adding(days: -1))；请以 \(max(died.adding(days: -1), placement.startOn)) 为退岗日期、以“死亡”为原因办理退岗"))
+                en: "the person died on \(died): the last day in post is \(died.adding(days: -1)) at the latest; record the exit on \(died.adding(days: -1)) with reason deceased",
+                zh: "该人员于 \(died) 死亡：最后在岗日最晚为 \(died.adding(days: -1))；请以 \(died.adding(days: -1)) 为退岗日期、以“死亡”为原因办理退岗"))
         }
     }
 
