@@ -20,7 +20,7 @@ struct AuditFilterOptions: ParsableArguments {
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit", abstract: tr("Find ineligible placements and irregular payments (查处).", "查处安置不符合条件人员和违规发放补贴。"),
-        subcommands: [Violations.self, Summary.self])
+        subcommands: [Violations.self, Summary.self, Report.self])
 
     struct Violations: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -70,10 +70,54 @@ struct AuditCommand: ParsableCommand {
     }
 }
 
+extension AuditCommand {
+    struct Report: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: tr("Write the audit as one HTML page: cases and money at stake by rule and county as charts, the summary and the cases beneath.",
+                         "生成查处报告（一个 HTML 页面）：按规则和县区统计的问题数和涉及金额图表，下附汇总表和问题清单。"),
+            discussion: tr("The page needs nothing else (no network, no script) and prints on A4. Give the file with --output FILE.html; resident IDs are masked unless --reveal. Same filters as audit violations.",
+                           "页面不依赖其他文件（不联网、不用脚本），可在 A4 纸上打印。请用 --output 文件名.html 指定文件；除非使用 --reveal，身份证号隐去部分。筛选条件与 audit violations 相同。"))
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var filter: AuditFilterOptions
+        @Flag(help: .tr("Show full resident IDs.", "显示完整的身份证号。")) var reveal = false
+
+        func run() throws {
+            let output = try reportFile(global)
+            let filter = try self.filter.filter()
+            let connection = try global.connect()
+            try checkReveal(reveal, connection)
+            let regionName = try filter.region.map { try Regions.name(connection, $0) }
+            let rules = try Audit.ruleTitles(connection).map { AuditRuleTitle(code: $0.code, titleZh: $0.titleZh, basis: $0.basis) }
+            let rows = try Audit.violations(connection, filter, parallel: global.opener)
+            let report = AuditReport(lang: global.lang, covers: AuditReport.covers(filter, regionName: regionName, lang: global.lang), rules: rules,
+                                     summary: Audit.summary(of: rows).map(AuditSummaryLine.init(row:)), cases: rows.map(AuditCase.init(row:)),
+                                     reveal: reveal)
+            try writeOutputFile(output, Array(report.html.utf8))
+            global.output.say(Text(en: "audit report (\(rows.count) cases) written to \(output)", zh: "查处报告（\(rows.count) 个问题）已写入 \(output)"))
+        }
+    }
+}
+
+/// The `--output` of a report: required, and an HTML file's name (`.html` or `.htm`), so that a
+/// report is never written under a name that promises CSV or Excel (exit 2, `BAD_OUTPUT`).
+func reportFile(_ global: GlobalOptions) throws -> String {
+    guard let output = global.outputFile else {
+        throw AppError.badInput(Text(en: "give --output FILE.html: the report is one HTML page written to a file",
+                                     zh: "请给出 --output 文件名.html：报告是写入文件的一个 HTML 页面"), code: "BAD_OUTPUT")
+    }
+    let lower = output.lowercased()
+    guard lower.hasSuffix(".html") || lower.hasSuffix(".htm") else {
+        throw AppError.badInput(Text(en: "--output \(TextValue.quoted(output)): the report is an HTML page; give a name ending in .html, e.g. report.html",
+                                     zh: "--output “\(TextValue.quoted(output))”：报告是 HTML 页面，文件名应以 .html 结尾，例如 report.html"), code: "BAD_OUTPUT")
+    }
+    try SafeFile.check(output)
+    return output
+}
+
 struct LedgerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger", abstract: tr("The management ledger (管理台账), as of any date.", "管理台账，可查任一日期的情况。"),
-        subcommands: [Posts.self, Summary.self, Scale.self])
+        subcommands: [Posts.self, Summary.self, Scale.self, Report.self])
 
     struct Posts: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -150,6 +194,47 @@ struct LedgerCommand: ParsableCommand {
                 try Ledger.scale(connection, region: region, from: from, to: to).map { month in
                     [month.month, String(month.posts), String(month.filled), String(month.people), String(month.hires), String(month.exits)]
                 })
+        }
+    }
+}
+
+extension LedgerCommand {
+    struct Report: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: tr("Write the ledger as one HTML page: post scale month by month by township, type and funding channel, filled and vacant, the monthly commitment, as charts with the tables beneath.",
+                         "生成台账报告（一个 HTML 页面）：逐月岗位规模（按乡镇、岗位类型、资金渠道）、在岗与空岗、每月补贴支出的图表，下附统计表。"),
+            discussion: tr("The page needs nothing else (no network, no script) and prints on A4. Give the file with --output FILE.html. Filled, vacant and the commitment are as of --as-of, by default the last day of --to.",
+                           "页面不依赖其他文件（不联网、不用脚本），可在 A4 纸上打印。请用 --output 文件名.html 指定文件。在岗、空岗和补贴支出按 --as-of 日期统计，默认为 --to 月份的最后一天。"))
+        @OptionGroup var global: GlobalOptions
+        @Option(help: .tr("First month (YYYY-MM).", "起始月份（YYYY-MM）。")) var from: String
+        @Option(help: .tr("Last month (YYYY-MM).", "截止月份（YYYY-MM）。")) var to: String
+        @Option(help: .tr("Only this region and those under it.", "只看该区划及其下级。")) var region: String?
+        @Option(help: .tr("The day of the filled, vacant and commitment figures (default: the last day of --to).", "在岗、空岗和补贴支出的统计日期（默认：--to 月份的最后一天）。")) var asOf: String?
+
+        func run() throws {
+            let output = try reportFile(global)
+            let from = try Parse.month(self.from, "--from"), to = try Parse.month(self.to, "--to")
+            let day = try asOf.map { try Parse.day($0, "--as-of") } ?? to.lastDay
+            // A page of charts by month reads for ten years at most.
+            if from <= to, LedgerReport.months(from: from, to: min(to, from.adding(months: 120))).count > 120 {
+                throw AppError.badInput(Text(en: "--from \(from.iso) --to \(to.iso) is more than 120 months: make one report per few years",
+                                             zh: "--from \(from.iso) --to \(to.iso) 超过 120 个月：请按若干年分别生成报告"), code: "BAD_MONTH")
+            }
+            let connection = try global.connect()
+            let regionName = try region.map { try Regions.name(connection, $0) }
+            // The three reads in one snapshot, so that the charts and tables agree.
+            let report = try Database.mapped { try connection.transaction(.repeatableRead) {
+                try connection.execute("SET TRANSACTION READ ONLY")
+                return LedgerReport(
+                    lang: global.lang, covers: LedgerReport.covers(region: region, regionName: regionName, from: from, to: to, asOf: day, lang: global.lang),
+                    asOf: day, months: LedgerReport.months(from: from, to: to),
+                    scale: try Ledger.scale(connection, region: region, from: from, to: to),
+                    groups: try Ledger.scaleByGroup(connection, region: region, from: from, to: to),
+                    summary: try Ledger.summary(connection, region: region, asOf: day), vocabulary: try Vocabulary.load(connection))
+            } }
+            let scale = report.scale
+            try writeOutputFile(output, Array(report.html.utf8))
+            global.output.say(Text(en: "ledger report (\(scale.count) months) written to \(output)", zh: "台账报告（\(scale.count) 个月）已写入 \(output)"))
         }
     }
 }

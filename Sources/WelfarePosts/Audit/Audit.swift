@@ -71,7 +71,11 @@ public enum Audit {
     /// Cases and money at stake per rule and county: each rule's total first (county empty),
     /// then its counties, and the grand total last (rule and county empty).
     public static func summary(_ connection: Connection, _ filter: Filter, parallel open: Opener? = nil) throws -> [Row] {
-        let cases = try violations(connection, filter, parallel: open)
+        summary(of: try violations(connection, filter, parallel: open))
+    }
+
+    /// The summary of cases already read (in `violations`' order), for a report that shows both.
+    public static func summary(of cases: [Row]) -> [Row] {
         let columns = ["rule", "county_code", "county", "cases", "amount_fen"]
         func line(_ rule: String, _ county: String, _ name: String?, _ group: some Collection<Row>) -> Row {
             Row(columns: columns, values: [rule, county, name, String(group.count),
@@ -97,8 +101,15 @@ public enum Audit {
     /// The rule codes in SPEC §7's order, each with the half of the report that finds it: the
     /// payments (`audit_payment_case`) or the state of posts and persons (sql/0012).
     public static func rules(_ connection: Connection) throws -> [(code: String, fromPayments: Bool)] {
+        try ruleTitles(connection).map { ($0.code, $0.fromPayments) }
+    }
+
+    /// The rules in SPEC §7's order with their Chinese titles and basis (依据), for reports.
+    public static func ruleTitles(_ connection: Connection) throws -> [(code: String, fromPayments: Bool, titleZh: String, basis: String)] {
         try Database.mapped {
-            try connection.query("SELECT code, from_payments FROM audit_rule ORDER BY position").map { ($0["code"] ?? "", $0["from_payments"] == "t") }
+            try connection.query("SELECT code, from_payments, title_zh, basis FROM audit_rule ORDER BY position").map {
+                ($0["code"] ?? "", $0["from_payments"] == "t", $0["title_zh"] ?? "", $0["basis"] ?? "")
+            }
         }
     }
 

@@ -68,10 +68,7 @@ public enum Ledger {
         let prefix = try Regions.prefix(connection, region)
         return try Database.mapped {
             try connection.query("""
-                WITH months AS (
-                  SELECT m::date AS first, (m + interval '1 month' - interval '1 day')::date AS last
-                  FROM generate_series($2::date, $3::date, interval '1 month') m
-                ), posts AS (SELECT * FROM post WHERE region_code ^@ $1 AND approved_on IS NOT NULL),
+                WITH \(months), posts AS (SELECT * FROM post WHERE region_code ^@ $1 AND approved_on IS NOT NULL),
                 placements AS (SELECT pl.* FROM placement pl JOIN posts p ON p.id = pl.post_id)
                 SELECT to_char(m.first, 'YYYY-MM') AS month,
                   (SELECT count(*) FROM posts p WHERE \(stateOn("p", "m.last")) = 'approved') AS posts,
@@ -83,6 +80,44 @@ public enum Ledger {
                 """, [prefix, from.firstDay.iso, to.firstDay.iso]).map(ScaleMonth.init(row:))
         }
     }
+
+    /// 规模总体稳定 by group: month by month, the posts in force at the month's end (as `scale`
+    /// counts them) and how many of them were filled then, per township, per post type and per
+    /// funding channel — the three breakdowns of SPEC §16's ledger report, in one pass.
+    public static func scaleByGroup(_ connection: Connection, region: String?, from: Month, to: Month) throws -> [ScaleGroupMonth] {
+        guard from <= to else {
+            throw AppError.toBeforeFrom(from, to)
+        }
+        let prefix = try Regions.prefix(connection, region)
+        return try Database.mapped {
+            try connection.query("""
+                WITH \(months), in_force AS (
+                  SELECT m.first, rpad(left(p.region_code, 9), 12, '0') AS township_code, p.post_type, p.funding_channel,
+                         EXISTS (SELECT 1 FROM placement pl WHERE pl.post_id = p.id AND pl.start_on <= m.last
+                                 AND (pl.exit_on IS NULL OR pl.exit_on >= m.last)) AS filled
+                  FROM months m JOIN post p ON \(stateOn("p", "m.last")) = 'approved'
+                  WHERE p.region_code ^@ $1 AND p.approved_on IS NOT NULL
+                )
+                SELECT to_char(first, 'YYYY-MM') AS month,
+                       CASE WHEN GROUPING(township_code) = 0 THEN 'township' WHEN GROUPING(post_type) = 0 THEN 'post_type'
+                            ELSE 'funding_channel' END AS dimension,
+                       coalesce(township_code, post_type, funding_channel) AS key,
+                       (SELECT name FROM region WHERE code = township_code) AS township,
+                       count(*) AS posts, count(*) FILTER (WHERE filled) AS filled
+                FROM in_force
+                GROUP BY GROUPING SETS ((first, township_code), (first, post_type), (first, funding_channel))
+                ORDER BY dimension, key, first
+                """, [prefix, from.firstDay.iso, to.firstDay.iso]).map(ScaleGroupMonth.init(row:))
+        }
+    }
+
+    /// The months from $2 to $3 (first days), each with its first and last day.
+    private static let months = """
+        months AS (
+          SELECT m::date AS first, (m + interval '1 month' - interval '1 day')::date AS last
+          FROM generate_series($2::date, $3::date, interval '1 month') m
+        )
+        """
 
     /// The pay standard in force on day $2 for each county and type of the posts under region
     /// prefix $1: standards are set at county level or above, so one lookup per county and type.
@@ -183,5 +218,28 @@ public struct ScaleMonth: Sendable {
         people = try row.decode("people")
         hires = try row.decode("hires")
         exits = try row.decode("exits")
+    }
+}
+
+/// The posts in force at a month's end in one group — a township, a post type or a funding
+/// channel (`dimension`) — and how many were filled. Months with none in the group are absent.
+public struct ScaleGroupMonth: Sendable {
+    /// `township`, `post_type` or `funding_channel`.
+    public let dimension: String
+    /// The township's region code, the post type's or the funding channel's code.
+    public let key: String
+    /// The township's name (nil for the other dimensions).
+    public let township: String?
+    public let month: String
+    public let posts: Int
+    public let filled: Int
+
+    init(row: Row) throws {
+        dimension = try row.decode("dimension")
+        key = try row.decode("key")
+        township = try row.decodeIfPresent("township")
+        month = try row.decode("month")
+        posts = try row.decode("posts")
+        filled = try row.decode("filled")
     }
 }

@@ -118,18 +118,6 @@ public enum PaymentReports {
             """
     }
 
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for scalar in TextValue.displayed(text).unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
+    /// Text for HTML (one escaping for every page the tool writes: `HTML.escape`).
+    static func escape(_ text: String) -> String { HTML.escape(text) }
 }

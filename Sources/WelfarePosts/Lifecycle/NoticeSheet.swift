@@ -119,20 +119,6 @@ public struct NoticeSheet: Sendable {
             """
     }
 
-    /// Text for HTML: the five characters that mean something there escaped.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    /// Text for HTML (one escaping for every page the tool writes: `HTML.escape`).
+    static func escape(_ text: String) -> String { HTML.escape(text) }
 }

@@ -22,6 +22,12 @@ public enum Regions {
         try text.map { try require(connection, $0).significantPrefix } ?? ""
     }
 
+    /// The name of a known region from the user (checked as `require` checks it).
+    public static func name(_ connection: Connection, _ text: String) throws -> String {
+        let code = try require(connection, text)
+        return try Database.mapped { try connection.query("SELECT name FROM region WHERE code = $1", [code.value]) }.first?["name"] ?? code.value
+    }
+
     /// Regions under a code (itself included), in code order; all of them without one.
     public static func list(_ connection: Connection, under text: String?) throws -> [Row] {
         let prefix = try prefix(connection, text)
