@@ -28,10 +28,13 @@ public enum HTML {
     public struct Cell: Sendable {
         let html: String
         let numeric: Bool
+        let whole: Bool
 
-        public init(_ text: String?, numeric: Bool = false) {
+        /// `whole`: never broken across lines (an ID, a code, a date).
+        public init(_ text: String?, numeric: Bool = false, whole: Bool = false) {
             html = HTML.escape(text ?? "")
             self.numeric = numeric
+            self.whole = whole
         }
 
         public static func number(_ value: Int) -> Cell { Cell(String(value), numeric: true) }
@@ -57,7 +60,7 @@ public enum HTML {
     }
 
     private static func cell(_ cell: Cell) -> String {
-        cell.numeric ? "<td class=\"n\">\(cell.html)</td>" : "<td>\(cell.html)</td>"
+        cell.numeric ? "<td class=\"n\">\(cell.html)</td>" : cell.whole ? "<td class=\"w\">\(cell.html)</td>" : "<td>\(cell.html)</td>"
     }
 
     /// A whole report page for the screen and A4: a title, a line saying what it covers, then
@@ -85,11 +88,12 @@ public enum HTML {
         svg text { font-family: inherit; }
         table { width: 100%; border-collapse: collapse; margin: 1mm 0 5mm; font-size: 8.5pt; }
         caption { text-align: left; font-weight: bold; padding: 1mm 0; }
-        th, td { border: 0.2mm solid #777; padding: 0.8mm 1.5mm; vertical-align: top; text-align: left; overflow-wrap: anywhere; }
+        th, td { border: 0.2mm solid #777; padding: 0.8mm 1.5mm; vertical-align: top; text-align: left; overflow-wrap: break-word; }
         th { background: #eee; }
         thead { display: table-header-group; }
         tr { break-inside: avoid; page-break-inside: avoid; }
         td.n { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+        td.w { white-space: nowrap; }
         tr.total td { font-weight: bold; background: #f6f6f6; }
         .none { color: #555; font-style: italic; }
         .legend { margin: 1mm 0 0; padding: 0; list-style: none; font-size: 8.5pt; }
