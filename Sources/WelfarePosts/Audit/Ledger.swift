@@ -91,11 +91,16 @@ public enum Ledger {
         let prefix = try Regions.prefix(connection, region)
         return try Database.mapped {
             try connection.query("""
-                WITH \(months), in_force AS (
+                WITH \(months), held AS (
+                  -- Posts held at each month's end: one hash join below, not a probe per post and month.
+                  SELECT DISTINCT m.first, pl.post_id FROM months m
+                  JOIN placement pl ON pl.start_on <= m.last AND (pl.exit_on IS NULL OR pl.exit_on >= m.last)
+                  WHERE pl.county_code ^@ left($1, 6)
+                ), in_force AS (
                   SELECT m.first, rpad(left(p.region_code, 9), 12, '0') AS township_code, p.post_type, p.funding_channel,
-                         EXISTS (SELECT 1 FROM placement pl WHERE pl.post_id = p.id AND pl.start_on <= m.last
-                                 AND (pl.exit_on IS NULL OR pl.exit_on >= m.last)) AS filled
+                         h.post_id IS NOT NULL AS filled
                   FROM months m JOIN post p ON \(stateOn("p", "m.last")) = 'approved'
+                  LEFT JOIN held h ON h.first = m.first AND h.post_id = p.id
                   WHERE p.region_code ^@ $1 AND p.approved_on IS NOT NULL
                 )
                 SELECT to_char(first, 'YYYY-MM') AS month,
