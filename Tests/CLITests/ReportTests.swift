@@ -187,6 +187,23 @@ struct ReportTests {
         #expect(Self.table(ledger, "scale-table")["2026-06"]?[1] == "1")
     }
 
+    /// Over more than one county the scale is shown by county; within one, by township.
+    @Test func overSeveralCountiesTheScaleIsByCounty() throws {
+        let scene = try AccessTests.Scene()
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let all = try Self.report(["ledger", "report", "--from", "2026-01", "--to", "2026-03"], folder + "/all.html", on: scene.database)
+        let counties = Self.table(all, "by-county-2026")
+        #expect(counties["320321"]?.first == "丰县" && counties["320322"]?.first == "沛县", "\(counties)")
+        #expect(counties["320321"]?[1] == "3" && counties["320322"]?[1] == "1" && counties["total"]?[1] == "4", "\(counties)")
+        #expect(all.contains("by county") && !all.contains("id=\"by-township-2026\""))
+        let one = try Self.report(["ledger", "report", "--from", "2026-01", "--to", "2026-03", "--region", "320321"], folder + "/one.html",
+                                  on: scene.database)
+        let townships = Self.table(one, "by-township-2026")
+        #expect(townships.count == 3 && townships["total"]?[1] == "3", "\(townships)")
+        #expect(!one.contains("by county"))
+    }
+
     /// A careless user: no file, a file that promises CSV, months backwards or too many. Exit 2
     /// and nothing written.
     @Test func badRequestsAreRefusedAndWriteNothing() throws {

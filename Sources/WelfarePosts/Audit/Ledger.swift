@@ -108,6 +108,7 @@ public enum Ledger {
                             ELSE 'funding_channel' END AS dimension,
                        coalesce(township_code, post_type, funding_channel) AS key,
                        (SELECT name FROM region WHERE code = township_code) AS township,
+                       (SELECT name FROM region WHERE code = left(township_code, 6) || '000000') AS county,
                        count(*) AS posts, count(*) FILTER (WHERE filled) AS filled
                 FROM in_force
                 GROUP BY GROUPING SETS ((first, township_code), (first, post_type), (first, funding_channel))
@@ -233,8 +234,9 @@ public struct ScaleGroupMonth: Sendable {
     public let dimension: String
     /// The township's region code, the post type's or the funding channel's code.
     public let key: String
-    /// The township's name (nil for the other dimensions).
+    /// The township's name and its county's (nil for the other dimensions).
     public let township: String?
+    public let county: String?
     public let month: String
     public let posts: Int
     public let filled: Int
@@ -243,6 +245,7 @@ public struct ScaleGroupMonth: Sendable {
         dimension = try row.decode("dimension")
         key = try row.decode("key")
         township = try row.decodeIfPresent("township")
+        county = try row.decodeIfPresent("county")
         month = try row.decode("month")
         posts = try row.decode("posts")
         filled = try row.decode("filled")

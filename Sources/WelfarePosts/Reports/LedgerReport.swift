@@ -82,8 +82,11 @@ public struct LedgerReport: Sendable {
                                 .init(name: t("filled", "在岗岗位"), values: rows.map { $0?.filled ?? 0 }),
                                 .init(name: t("people in post", "在岗人数"), values: rows.map { $0?.people ?? 0 }),
                             ]))
+        // Over more than one county, townships are too many to tell apart: their counties are shown.
+        let byCounty = Set(groups.filter { $0.dimension == "township" }.map { $0.key.prefix(6) }).count > 1
         let dimensions: [(key: String, caption: String, id: String)] = [
-            ("township", t("Posts in force at each month's end, by township", "月末在册岗位数（按乡镇）"), "by-township"),
+            byCounty ? ("township", t("Posts in force at each month's end, by county", "月末在册岗位数（按县区）"), "by-county")
+                : ("township", t("Posts in force at each month's end, by township", "月末在册岗位数（按乡镇）"), "by-township"),
             ("post_type", t("Posts in force at each month's end, by post type", "月末在册岗位数（按岗位类型）"), "by-type"),
             ("funding_channel", t("Posts in force at each month's end, by funding channel", "月末在册岗位数（按资金渠道）"), "by-funding"),
         ]
@@ -91,13 +94,16 @@ public struct LedgerReport: Sendable {
         for dimension in dimensions {
             let ofDimension = groups.filter { $0.dimension == dimension.key }
             var keys: [String] = [], names: [String: String] = [:]
-            for group in ofDimension where names[group.key] == nil {
-                keys.append(group.key)
-                names[group.key] = groupName(group)
+            var counts: [String: [String: Int]] = [:]
+            for group in ofDimension {
+                let key = byCounty && dimension.key == "township" ? String(group.key.prefix(6)) : group.key
+                if names[key] == nil {
+                    keys.append(key)
+                    names[key] = byCounty && dimension.key == "township" ? (group.county ?? key) : groupName(group)
+                }
+                counts[key, default: [:]][group.month, default: 0] += group.posts
             }
             keys.sort()
-            var counts: [String: [String: Int]] = [:]
-            for group in ofDimension { counts[group.key, default: [:]][group.month] = group.posts }
             let series = keys.map { key in SVGChart.Series(name: names[key] ?? key, values: months.map { counts[key]?[$0.iso] ?? 0 }) }
             body += HTML.figure(id: dimension.id, caption: dimension.caption,
                                 SVGChart.stackedColumns(categories: axis, series: series, otherLabel: t("others", "其他")))
@@ -118,11 +124,13 @@ public struct LedgerReport: Sendable {
         let total = summary.first { $0.level == "total" }
         body += HTML.heading(t("Filled, vacant and the monthly subsidy commitment on \(asOf.iso)", "\(asOf.iso) 在岗、空岗与每月补贴支出"))
         var townships: [String] = [], townshipNames: [String: String] = [:], filled: [String: Int] = [:], vacant: [String: Int] = [:]
+        let countyNames = Dictionary(groups.filter { $0.dimension == "township" }.map { (String($0.key.prefix(6)), $0.county ?? "") },
+                                     uniquingKeysWith: { first, _ in first })
         for line in detail {
-            let code = line.townshipCode ?? ""
+            let code = byCounty ? String((line.townshipCode ?? "").prefix(6)) : line.townshipCode ?? ""
             if townshipNames[code] == nil {
                 townships.append(code)
-                townshipNames[code] = line.township ?? code
+                townshipNames[code] = byCounty ? (countyNames[code].flatMap { $0.isEmpty ? nil : $0 } ?? code) : line.township ?? code
             }
             filled[code, default: 0] += line.filled
             vacant[code, default: 0] += line.vacant
@@ -130,7 +138,8 @@ public struct LedgerReport: Sendable {
         if detail.isEmpty {
             body += HTML.none(t("No post in force on \(asOf.iso).", "\(asOf.iso) 没有在册岗位。"))
         } else {
-            body += HTML.figure(id: "filled-vacant", caption: t("Posts in force by township: filled and vacant", "各乡镇在册岗位：在岗与空缺"),
+            body += HTML.figure(id: "filled-vacant", caption: byCounty ? t("Posts in force by county: filled and vacant", "各县区在册岗位：在岗与空缺")
+                                    : t("Posts in force by township: filled and vacant", "各乡镇在册岗位：在岗与空缺"),
                                 SVGChart.stackedColumns(categories: townships.map { townshipNames[$0] ?? $0 }, series: [
                                     .init(name: t("filled", "在岗"), values: townships.map { filled[$0] ?? 0 }),
                                     .init(name: t("vacant", "空缺"), values: townships.map { vacant[$0] ?? 0 }),

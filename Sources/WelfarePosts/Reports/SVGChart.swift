@@ -36,7 +36,8 @@ public enum SVGChart {
 
     /// Horizontal bars, one per item, longest for the largest value, the value written after each.
     public static func bars(_ bars: [Bar], color: String = palette[0]) -> String {
-        let rowHeight = 20.0, top = 6.0, labelWidth = 210.0, valueWidth = 90.0
+        let rowHeight = 20.0, top = 6.0, labelWidth = 210.0
+        let valueWidth = max(40, (bars.map { estimatedWidth($0.shown) }.max() ?? 0) + 12)
         let height = top * 2 + rowHeight * Double(max(bars.count, 1))
         let maximum = Double(max(bars.map(\.value).max() ?? 0, 1))
         let plot = width - labelWidth - valueWidth
@@ -85,11 +86,14 @@ public enum SVGChart {
         for (number, one) in series.enumerated() {
             let color = palette[number % palette.count]
             let points = one.values.enumerated().map { "\(fmt(frame.x($0.offset))),\(fmt(frame.y($0.element)))" }
+            // Solid, dashed, dotted, each thinner than the one before: lines with the same
+            // values stay visible on top of each other.
+            let dash = ["", " stroke-dasharray=\"8 4\"", " stroke-dasharray=\"2 3\""][number % 3]
             if points.count > 1 {
-                out += "<polyline points=\"\(points.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
+                out += "<polyline points=\"\(points.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"\(fmt(3.5 - Double(number % 3)))\"\(dash)/>\n"
             }
             for (index, value) in one.values.enumerated() where categories.indices.contains(index) {
-                out += "<circle cx=\"\(fmt(frame.x(index)))\" cy=\"\(fmt(frame.y(value)))\" r=\"3\" fill=\"\(color)\" data-series=\"\(HTML.escape(one.name))\" data-category=\"\(HTML.escape(categories[index]))\" data-value=\"\(value)\">"
+                out += "<circle cx=\"\(fmt(frame.x(index)))\" cy=\"\(fmt(frame.y(value)))\" r=\"\(fmt(3.5 - Double(number % 3)))\" fill=\"\(color)\" data-series=\"\(HTML.escape(one.name))\" data-category=\"\(HTML.escape(categories[index]))\" data-value=\"\(value)\">"
                     + "<title>\(HTML.escape(categories[index])) · \(HTML.escape(one.name)): \(value)</title></circle>\n"
             }
         }
