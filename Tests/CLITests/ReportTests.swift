@@ -102,6 +102,9 @@ struct ReportTests {
         #expect(!html.lowercased().contains("<script"), sourceLocation: sourceLocation)
         #expect(!html.contains("src=") && !html.contains("<link"), sourceLocation: sourceLocation)
         #expect(html.contains("@page { size: A4"), sourceLocation: sourceLocation)
+        // Printed: header rows repeated on every page, no row or chart split across two.
+        #expect(html.contains("thead { display: table-header-group; }") && html.contains("tr { break-inside: avoid;")
+                && html.contains("figure { margin: 2mm 0 5mm; break-inside: avoid;"), sourceLocation: sourceLocation)
         #expect(html.components(separatedBy: "<svg ").count >= 3, "charts", sourceLocation: sourceLocation)
         #expect(html.contains("<rect ") || html.contains("<circle "), sourceLocation: sourceLocation)
     }
@@ -113,6 +116,8 @@ struct ReportTests {
         let english = try Self.report(["audit", "report", "--region", "320321", "--as-of", "2026-06-30"], folder + "/audit.html", on: database)
         Self.expectSelfContained(english)
         try Self.expectAuditFigures(english, database)
+        let mode = try FileManager.default.attributesOfItem(atPath: folder + "/audit.html")[.posixPermissions] as? Int
+        #expect(mode == 0o600, "the report names persons: readable by its owner only")
         #expect(english.contains("<html lang=\"en\">") && english.contains("Cases by rule") && english.contains("deceased, still in post"))
         #expect(english.contains("Money at stake by county (yuan)"))
         // Masked: no resident ID of the demo in full.
