@@ -120,7 +120,8 @@ public struct AuditReport: Sendable {
 
     public var html: String {
         let byRule = summary.filter { !$0.rule.isEmpty && $0.countyCode.isEmpty }
-        let total = summary.first { $0.rule.isEmpty } ?? AuditSummaryLine(row: Row(columns: [], values: []))
+        let total = summary.first { $0.rule.isEmpty }
+        let totalCases = total?.cases ?? 0, totalFen = total?.amountFen ?? 0
         // Per county over every rule, from the summary's county lines, in code order.
         var counties: [String: (name: String, cases: Int, fen: Int64)] = [:]
         for line in summary where !line.rule.isEmpty && !line.countyCode.isEmpty {
@@ -131,9 +132,9 @@ public struct AuditReport: Sendable {
         let yuan = t(" yuan", " 元")
 
         var body = ""
-        body += "<p id=\"totals\" data-cases=\"\(total.cases)\" data-amount-fen=\"\(total.amountFen)\">"
-            + HTML.escape(t("\(total.cases) cases; money at stake \(Fen(total.amountFen).yuanText) yuan.",
-                            "共 \(total.cases) 个问题，涉及金额 \(Fen(total.amountFen).yuanText) 元。")) + "</p>\n"
+        body += "<p id=\"totals\" data-cases=\"\(totalCases)\" data-amount-fen=\"\(totalFen)\">"
+            + HTML.escape(t("\(totalCases) cases; money at stake \(Fen(totalFen).yuanText) yuan.",
+                            "共 \(totalCases) 个问题，涉及金额 \(Fen(totalFen).yuanText) 元。")) + "</p>\n"
         body += HTML.heading(t("Cases and money at stake", "问题数与涉及金额"))
         if byRule.isEmpty {
             body += HTML.none(t("No case found.", "未发现问题。"))
@@ -162,7 +163,7 @@ public struct AuditReport: Sendable {
                  HTML.Cell(line.county), .number(line.cases), .yuan(line.amountFen)]
             },
             rowKeys: lines.map { "\($0.rule)|\($0.countyCode)" },
-            footer: [HTML.Cell(totalWord), HTML.Cell(""), HTML.Cell(""), HTML.Cell(""), .number(total.cases), .yuan(total.amountFen)])
+            footer: [HTML.Cell(totalWord), HTML.Cell(""), HTML.Cell(""), HTML.Cell(""), .number(totalCases), .yuan(totalFen)])
 
         body += HTML.heading(t("Cases", "问题清单"))
         if cases.isEmpty {
