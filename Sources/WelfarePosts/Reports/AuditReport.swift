@@ -175,9 +175,10 @@ public struct AuditReport: Sendable {
                           t("days or month", "日期或月份"), t("money at stake (yuan)", "涉及金额（元）"), t("explanation", "说明")],
                 rows: cases.map { one in
                     let days = [one.from, one.to].compactMap { $0 }.joined(separator: t(" to ", " 至 "))
-                    return [HTML.Cell(ruleName(one.rule)), HTML.Cell([one.county, one.township, one.village].compactMap { $0 }.joined(separator: " ")),
-                            HTML.Cell(one.idNumber.map { reveal ? $0 : ((try? ResidentID($0))?.masked ?? $0) }, whole: true), HTML.Cell(one.name),
-                            HTML.Cell(one.postID, whole: true), HTML.Cell(one.month ?? days), HTML.Cell(one.amountFen.map { Fen($0).yuanText }, numeric: true),
+                    return [HTML.Cell(ruleName(one.rule)),
+                            HTML.Cell([one.county, one.township, one.village].compactMap { $0 }.joined(separator: " "), wrap: .atSpaces),
+                            HTML.Cell(one.idNumber.map { reveal ? $0 : ((try? ResidentID($0))?.masked ?? $0) }, wrap: .never),
+                            HTML.Cell(one.name, wrap: .never), HTML.Cell(one.postID, wrap: .never), HTML.Cell(one.month ?? days), HTML.Cell(one.amountFen.map { Fen($0).yuanText }, numeric: true),
                             HTML.Cell(one.explanation(lang))]
                 },
                 rowKeys: cases.map(\.rule))

@@ -28,13 +28,22 @@ public enum HTML {
     public struct Cell: Sendable {
         let html: String
         let numeric: Bool
-        let whole: Bool
+        let wrap: Wrap
 
-        /// `whole`: never broken across lines (an ID, a code, a date).
-        public init(_ text: String?, numeric: Bool = false, whole: Bool = false) {
+        /// Where a cell's text may break across lines.
+        public enum Wrap: Sendable {
+            /// Anywhere a line may break (prose: an explanation).
+            case anywhere
+            /// Never (an ID, a code, a name).
+            case never
+            /// Only at spaces, never inside a word or a Chinese name (a place: 县 乡镇 村).
+            case atSpaces
+        }
+
+        public init(_ text: String?, numeric: Bool = false, wrap: Wrap = .anywhere) {
             html = HTML.escape(text ?? "")
             self.numeric = numeric
-            self.whole = whole
+            self.wrap = wrap
         }
 
         public static func number(_ value: Int) -> Cell { Cell(String(value), numeric: true) }
@@ -60,7 +69,12 @@ public enum HTML {
     }
 
     private static func cell(_ cell: Cell) -> String {
-        cell.numeric ? "<td class=\"n\">\(cell.html)</td>" : cell.whole ? "<td class=\"w\">\(cell.html)</td>" : "<td>\(cell.html)</td>"
+        if cell.numeric { return "<td class=\"n\">\(cell.html)</td>" }
+        switch cell.wrap {
+        case .anywhere: return "<td>\(cell.html)</td>"
+        case .never: return "<td class=\"w\">\(cell.html)</td>"
+        case .atSpaces: return "<td class=\"s\">\(cell.html)</td>"
+        }
     }
 
     /// A whole report page for the screen and A4: a title, a line saying what it covers, then
@@ -94,6 +108,7 @@ public enum HTML {
         tr { break-inside: avoid; page-break-inside: avoid; }
         td.n { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
         td.w { white-space: nowrap; }
+        td.s { word-break: keep-all; }
         tr.total td { font-weight: bold; background: #f6f6f6; }
         .none { color: #555; font-style: italic; }
         .legend { margin: 1mm 0 0; padding: 0; list-style: none; font-size: 8.5pt; }
