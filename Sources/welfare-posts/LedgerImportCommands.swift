@@ -9,18 +9,17 @@ func printLedgerImport(_ outcome: LedgerImport.Outcome, _ global: GlobalOptions,
         output.say(Text(en: "dry run: the file is valid and keeps every rule on its dates; nothing was written",
                         zh: "试运行：文件无误，且按其日期符合各项规则；未写入任何数据"))
     }
+    let assigned = outcome.assigned.isEmpty ? [] : [Output.Section(
+        key: "assigned", title: Text(en: "IDs given to the posts the file numbered none of (the placements file names them so)",
+                                     zh: "为文件中未编号的岗位分配的编号（岗位聘用文件中请使用这些编号）"),
+        columns: [Column("line", "line", "行"), Column("post_id", "post", "岗位编号")],
+        rows: outcome.assigned.map { [String($0.line), $0.id] })]
     output.entity([
         (Column("rows", "rows", "行数"), String(outcome.rows)),
         (what, String(outcome.inserted)),
     ] + (contracts ? [(Column("contracts", outcome.dryRun ? "contracts to write" : "contracts written", outcome.dryRun ? "将写入合同" : "写入合同"),
                        String(outcome.contracts))] : [])
-      + [(Column("dry_run", "dry run", "试运行"), output.flag(outcome.dryRun))])
-    if !outcome.assigned.isEmpty {
-        output.say(Text(en: "\nIDs given to the posts the file numbered none of (name them so in the placements file):",
-                        zh: "\n为文件中未编号的岗位分配的编号（岗位聘用文件中请使用这些编号）："))
-        output.list([Column("line", "line", "行"), Column("post_id", "post", "岗位编号")],
-                    outcome.assigned.map { [String($0.line), $0.id] })
-    }
+      + [(Column("dry_run", "dry run", "试运行"), output.flag(outcome.dryRun))], sections: assigned)
 }
 
 extension PostCommand {
