@@ -13,7 +13,7 @@ data=bench/data/ledger-$n; mkdir -p "$data"
 python3 - "$n" "$data" <<'PY'
 import sys, datetime
 n, folder = int(sys.argv[1]), sys.argv[2]
-weights = [7, 9, 10, 5, 8, 4, 3, 6, 5, 8, 4, 2, 1, 6, 3, 7, 9]
+weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 def check(first17):
     total = sum(int(d) * w for d, w in zip(first17, weights))
     return '10X98765432'[total % 11]
