@@ -97,8 +97,13 @@ public enum LedgerImport {
                          zh: "日期顺序有误（须申报 \(row["proposed_on"] ?? "") ≤ 审批 \(row["approved_on"] ?? "") < 撤销 \(row["closed_on"] ?? "-")）")
                 }
                 try rules.check(connection, RuleCode.payStandard.rawValue, """
+                    WITH k AS MATERIALIZED (
+                      SELECT region_code, post_type, approved_on, EXISTS (SELECT 1 FROM pay_standard_on(region_code, post_type, approved_on::date)) AS paid
+                      FROM (SELECT DISTINCT region_code, post_type, approved_on FROM \(table)) d
+                    )
                     SELECT s.line, 'approved_on' AS key, s.post_type, s.approved_on FROM \(table) s
-                    WHERE NOT EXISTS (SELECT 1 FROM pay_standard_on(s.region_code, s.post_type, s.approved_on::date))
+                    JOIN k ON k.region_code = s.region_code AND k.post_type = s.post_type AND k.approved_on = s.approved_on
+                    WHERE NOT k.paid
                     """) { row in
                     Text(en: "no pay standard for \(row["post_type"] ?? "") posts is in force on \(row["approved_on"] ?? "") (the approval): set one with `policy pay` from that date first",
                          zh: "\(row["approved_on"] ?? "")（审批日期）没有 \(row["post_type"] ?? "") 岗位的待遇标准：请先用 `policy pay` 设置自该日起的标准")
@@ -238,6 +243,10 @@ public enum LedgerImport {
                     cleanPlacement(&row, vocabulary: vocabulary, today: today)
                 }
                 try Database.tuneForBulk(connection)
+                // The checks look each row's facts up through the rules' functions (the person
+                // on a day, the household on a day, the policy on a day): index lookups, which
+                // the staging's bulk setting (no nested loops) would turn into a scan per row.
+                try connection.execute("SET LOCAL enable_nestloop = on")
                 try connection.execute("ANALYZE \(table)")
                 let unseenPerson = "NOT EXISTS (SELECT 1 FROM person p WHERE p.id_number = s.id_number)"
                 try staging.check(connection, """
@@ -312,10 +321,14 @@ public enum LedgerImport {
                         ORDER BY s.line
                         """)
                     try rules.check(connection, RuleCode.householdCap.rawValue, """
+                        WITH h AS MATERIALIZED (
+                          SELECT * FROM household_in_post_many(
+                            (SELECT array_agg(line ORDER BY line) FROM ledger_placement), (SELECT array_agg(id_number ORDER BY line) FROM ledger_placement),
+                            (SELECT array_agg(start_on ORDER BY line) FROM ledger_placement), (SELECT array_agg(exit_on ORDER BY line) FROM ledger_placement))
+                        )
                         SELECT l.line, 'id_number' AS key, h.others, e.household_cap, l.start_on, l.exit_on
-                        FROM ledger_placement l
+                        FROM h JOIN ledger_placement l ON l.line = h.line
                         CROSS JOIN LATERAL eligibility_on(l.region_code, l.start_on) e
-                        CROSS JOIN LATERAL (SELECT household_in_post(l.id_number, l.start_on, l.exit_on) AS others) h
                         WHERE h.others + 1 > e.household_cap
                         """) { row in
                         Text(en: "with this placement \((Int(row["others"] ?? "") ?? 0) + 1) members of the person's household are in post on one day from \(row["start_on"] ?? "") on; the policy allows \(row["household_cap"] ?? "") per household",
@@ -399,19 +412,27 @@ public enum LedgerImport {
         // The person and the policy on each contract's start (SPEC §5), the person's facts as
         // they were that day: one row per contract, each rule it breaks. (Today is a checked
         // `Day`, written as its ISO text: a utility statement takes no parameters.)
+        // The policy is looked up once per region, post type and day (a ledger's contracts
+        // mostly start on a few dates).
         try connection.execute("""
             CREATE TEMP TABLE ledger_contract_facts ON COMMIT DROP AS
+            WITH k AS (
+              SELECT DISTINCT p.region_code, p.post_type, s.contract_start::date AS day FROM \(table) s JOIN post p ON p.id = s.post_id
+            ), policy AS MATERIALIZED (
+              SELECT k.region_code, k.post_type, k.day, e.categories, e.min_age, e.max_age,
+                     EXISTS (SELECT 1 FROM pay_standard_on(k.region_code, k.post_type, k.day)) AS paid
+              FROM k CROSS JOIN LATERAL eligibility_on(k.region_code, k.day) e
+            )
             SELECT s.line, s.contract_start::date AS day, s.contract_end::date AS end_on, p.post_type, f.category, f.labour_capacity,
-                   e.categories, e.min_age, e.max_age, age_on(resident_birth_date(s.id_number), s.contract_start::date) AS age,
+                   k.categories, k.min_age, k.max_age, age_on(resident_birth_date(s.id_number), s.contract_start::date) AS age,
                    (SELECT string_agg(st.status, ',' ORDER BY st.status) FROM person_status st
                      WHERE st.id_number = s.id_number AND st.valid_from <= s.contract_start::date
                        AND (st.valid_to IS NULL OR st.valid_to >= s.contract_start::date)) AS statuses,
-                   household_has_cadre(s.id_number, s.contract_start::date) AS cadre,
-                   EXISTS (SELECT 1 FROM pay_standard_on(p.region_code, p.post_type, s.contract_start::date)) AS paid,
+                   household_has_cadre(s.id_number, s.contract_start::date) AS cadre, k.paid,
                    CASE WHEN s.contract_end::date >= '\(today.iso)'::date
                         THEN insurance_coverage(s.id_number) @> daterange(greatest(s.contract_start::date, '\(today.iso)'::date), s.contract_end::date, '[]') END AS insured
             FROM \(table) s JOIN post p ON p.id = s.post_id
-            CROSS JOIN LATERAL eligibility_on(p.region_code, s.contract_start::date) e
+            JOIN policy k ON k.region_code = p.region_code AND k.post_type = p.post_type AND k.day = s.contract_start::date
             LEFT JOIN LATERAL person_facts_on(s.id_number, s.contract_start::date) f ON true
             """)
         let facts = "ledger_contract_facts"
