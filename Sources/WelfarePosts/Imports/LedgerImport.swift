@@ -56,6 +56,9 @@ public enum LedgerImport {
                     cleanPost(&row, vocabulary: vocabulary, today: today)
                 }
                 let table = "ledger_post_stage"
+                // No JIT: compiling the checks' plans cost a second each, more than running them.
+                try Database.tuneForBulk(connection)
+                try connection.execute("ANALYZE \(table)")
                 try staging.check(connection, """
                     SELECT line, 'post_id' AS key, first FROM (
                       SELECT line, post_id, min(line) OVER (PARTITION BY post_id) AS first FROM \(table) WHERE post_id IS NOT NULL) d
@@ -140,12 +143,12 @@ public enum LedgerImport {
                     CREATE TEMP TABLE ledger_post_id ON COMMIT DROP AS
                     WITH wanted AS (
                       SELECT left(region_code, 6) AS county_code, count(*)::int AS n FROM \(table) WHERE post_id IS NULL GROUP BY 1
-                    ), free AS (
+                    ), free AS MATERIALIZED (
                       SELECT w.county_code, f.n AS serial, row_number() OVER (PARTITION BY w.county_code ORDER BY f.n) AS k
                       FROM wanted w LEFT JOIN post_serial ps ON ps.county_code = w.county_code
                       CROSS JOIN LATERAL post_free_serials(w.county_code, coalesce(ps.last_serial, 0), w.n,
                                                            (SELECT array_agg(post_id) FROM \(table) WHERE post_id IS NOT NULL)) f(n)
-                    ), numbered AS (
+                    ), numbered AS MATERIALIZED (
                       SELECT s.line, left(s.region_code, 6) AS county_code,
                              row_number() OVER (PARTITION BY left(s.region_code, 6) ORDER BY s.line) AS k
                       FROM \(table) s WHERE s.post_id IS NULL
