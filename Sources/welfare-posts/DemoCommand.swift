@@ -46,6 +46,16 @@ struct Demo: ParsableCommand {
         try LedgerCommand.Summary.parse(["--region", DemoCounty.county, "--as-of", asOf] + passOn).run()
         output.say(Text(en: "\nViolations as of \(asOf) (audit violations --as-of \(asOf)):", zh: "\n截至 \(asOf) 的违规问题（audit violations --as-of \(asOf)）："))
         try AuditCommand.Violations.parse(["--region", DemoCounty.county, "--as-of", asOf] + passOn).run()
+        output.say(Text(en: "\n顺河镇 brings its Excel ledger in (person, insurance, post and placement import; docs/examples/ledger-*.xlsx):",
+                        zh: "\n顺河镇导入其 Excel 台账（人员、保险、岗位、聘用导入；docs/examples/ledger-*.xlsx）："))
+        if let ledger = try DemoLedger.load(connection) {
+            output.say(Text(en: "\(ledger.posts) posts, \(ledger.placements) placements, \(ledger.contracts) contracts imported with their dates",
+                            zh: "已按原日期导入岗位 \(ledger.posts) 个、聘用 \(ledger.placements) 条、合同 \(ledger.contracts) 份"))
+        } else {
+            output.say(Text(en: "already imported in this database", zh: "本数据库中已导入"))
+        }
+        output.say(Text(en: "\n顺河镇's posts on 2026-08-01:", zh: "\n顺河镇 2026-08-01 的岗位："))
+        try PostCommand.List.parse(["--region", "320321102000", "--on", "2026-08-01"] + passOn).run()
     }
 
     /// The options a chapter run by another command keeps: database, language, format.

@@ -62,7 +62,7 @@ func masked(_ id: String?, reveal: Bool = false) -> String? {
 struct PostCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "post", abstract: tr("Posts: propose, approve, reject, close, list, show.", "岗位：申报、审批、驳回、撤销、列表、查看。"),
-        subcommands: [Propose.self, Approve.self, Reject.self, Close.self, List.self, Show.self])
+        subcommands: [Propose.self, Approve.self, Reject.self, Close.self, List.self, Show.self, Import.self])
 
     struct Propose: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: tr("Propose a post in a township or village (按需设岗).", "在乡镇或村申报一个岗位（按需设岗）。"))

@@ -22,7 +22,7 @@ struct WelfarePostsCommand: ParsableCommand {
         version: ProductVersion.text(Language.current),
         subcommands: [DB.self, Demo.self, RegionCommand.self, PersonCommand.self, PolicyCommand.self, PostCommand.self,
                       Apply.self, ApplicationCommand.self, Applicants.self, NoticeCommand.self,
-                      Hire.self, Renew.self, Exit.self, InsuranceCommand.self, DueCommand.self, Assess.self,
+                      Hire.self, Renew.self, Exit.self, PlacementCommand.self, InsuranceCommand.self, DueCommand.self, Assess.self,
                       AssessmentCommand.self, AttendanceCommand.self, PayrollCommand.self, DisbursementCommand.self, BankCommand.self, RecoveryCommand.self,
                       AuditCommand.self, LedgerCommand.self, JournalCommand.self, OperatorCommand.self]
     )

@@ -25,6 +25,8 @@ public struct XLSXReader {
     let sharedStrings: [String]
     /// For each cell style index: how a number of that style is shown.
     let styles: [NumberShape]
+    /// The sheet's merged cells, as `A1:C1` and their first and last rows.
+    let merges: [(reference: String, firstRow: Int, lastRow: Int)]
 
     enum NumberShape: Equatable {
         case general
@@ -74,6 +76,7 @@ public struct XLSXReader {
             throw XLSXReader.notWorkbook(Text(en: "it has no sheet", zh: "没有工作表"))
         }
         self.sheet = sheet
+        merges = try XLSXReader.mergedCells(sheet)
         sharedStrings = try part("xl/sharedStrings.xml").map(XLSXReader.strings) ?? []
         styles = try part("xl/styles.xml").map(XLSXReader.numberShapes) ?? []
     }
@@ -95,7 +98,7 @@ public struct XLSXReader {
     }
 
     private func read(_ body: @escaping (CSVFile.Record) throws -> Void) throws {
-        let handler = SheetHandler(strings: sharedStrings, styles: styles, body: body)
+        let handler = SheetHandler(strings: sharedStrings, styles: styles, merges: merges, body: body)
         let parser = XMLParser(data: sheet)
         parser.delegate = handler
         parser.shouldProcessNamespaces = false
@@ -114,6 +117,19 @@ public struct XLSXReader {
             throw AppError(.input, code: "BAD_FILE", Text(
                 en: "\(handler.problemCount) cell(s) of the workbook cannot be read as they show; nothing was imported:",
                 zh: "工作簿中有 \(handler.problemCount) 个单元格无法按显示内容读取，未导入任何数据："), problems: problems)
+        }
+    }
+
+    /// The merged cells of a sheet (`<mergeCells>`, after the rows): a header row with merged
+    /// cells, or a header over two rows, is refused (exit 2) before any row is read as data.
+    static func mergedCells(_ sheet: Data) throws -> [(reference: String, firstRow: Int, lastRow: Int)] {
+        guard let start = sheet.range(of: Data("<mergeCells".utf8)),
+              let end = sheet.range(of: Data("</mergeCells>".utf8), in: start.upperBound..<sheet.endIndex) else { return [] }
+        return try attributes(of: "mergeCell", in: sheet.subdata(in: start.lowerBound..<end.upperBound)).compactMap { cell in
+            guard let reference = cell["ref"] else { return nil }
+            let rows = reference.split(separator: ":").map { Int($0.drop { $0.isLetter }) ?? 0 }
+            guard let first = rows.first, let last = rows.last else { return nil }
+            return (reference, min(first, last), max(first, last))
         }
     }
 
@@ -303,6 +319,7 @@ public struct XLSXReader {
 private final class SheetHandler: NSObject, XMLParserDelegate {
     let strings: [String]
     let styles: [XLSXReader.NumberShape]
+    let merges: [(reference: String, firstRow: Int, lastRow: Int)]
     let body: (CSVFile.Record) throws -> Void
     var thrown: Error?
     var problems: [FileProblem] = []
@@ -319,9 +336,11 @@ private final class SheetHandler: NSObject, XMLParserDelegate {
     var inInline = false
     var phonetic = 0
 
-    init(strings: [String], styles: [XLSXReader.NumberShape], body: @escaping (CSVFile.Record) throws -> Void) {
+    init(strings: [String], styles: [XLSXReader.NumberShape], merges: [(reference: String, firstRow: Int, lastRow: Int)],
+         body: @escaping (CSVFile.Record) throws -> Void) {
         self.strings = strings
         self.styles = styles
+        self.merges = merges
         self.body = body
     }
 
@@ -374,6 +393,17 @@ private final class SheetHandler: NSObject, XMLParserDelegate {
                 if cells.count < width { cells += Array(repeating: "", count: width - cells.count) }
             } else {
                 headerWidth = cells.count
+                // The header is one row naming each column in its own cell: merged cells in it
+                // (a title over the columns, a group heading over two rows) are refused.
+                let merged = merges.filter { $0.firstRow <= rowNumber && $0.lastRow >= rowNumber }
+                if !merged.isEmpty {
+                    thrown = AppError(.input, code: "BAD_FILE", Text(
+                        en: "the header row has merged cells: an import reads one header row naming each column in its own cell; unmerge the cells, keep a single header row and delete any title or heading rows above or below it; nothing was imported",
+                        zh: "表头行含有合并单元格：导入只读取一行表头，每列名称各占一个单元格；请取消合并，只保留一行表头，并删除其上下的标题行或分组表头行；未导入任何数据"),
+                        problems: merged.map { FileProblem(line: rowNumber, problem: Text(en: "cells \($0.reference) are merged", zh: "单元格 \($0.reference) 已合并")) })
+                    parser.abortParsing()
+                    return
+                }
             }
             do {
                 try body(CSVFile.Record(line: rowNumber, fields: cells, quoted: Array(repeating: false, count: cells.count)))

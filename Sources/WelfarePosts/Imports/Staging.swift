@@ -91,6 +91,7 @@ public struct Staging {
                     return
                 }
                 rows += 1
+                if rows == 1 { try Staging.refuseSecondHeader(record, columns: columns) }
                 var row = ImportRow(line: record.line, fields: record.fields, header: map)
                 row.checkCells(quoted: record.quoted)
                 // A row with more or fewer cells than the header is refused: a cell left out
@@ -139,6 +140,20 @@ public struct Staging {
         // rows (of the operator's region) once, about 0.25 s per statement for a million; a
         // small file keeps the planner's index lookups.
         if rows > Staging.bulkRows { try connection.execute("SET LOCAL enable_nestloop = off") }
+    }
+
+    /// A second header row (the English names under the Chinese ones, a two-row heading from a
+    /// ledger's template): the first data row names columns of the import in half or more of
+    /// its cells. Refused whole (exit 2): it is not data, and a row below it may be one too.
+    static func refuseSecondHeader(_ record: CSVFile.Record, columns: [ImportColumn]) throws {
+        let cells = record.fields.map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+        let named = cells.filter { cell in columns.contains { $0.key == cell.lowercased() || $0.zh == cell } }
+        guard cells.count >= 2, named.count * 2 >= cells.count else { return }
+        throw AppError(.input, code: "BAD_FILE", Text(
+            en: "the file has more than one header row: an import reads one header row, then data; delete the extra header rows; nothing was imported",
+            zh: "文件有多行表头：导入只读取一行表头，其后均为数据；请删除多余的表头行；未导入任何数据"),
+            problems: [FileProblem(line: record.line, problem: Text(en: "a second header row (\(named.prefix(3).joined(separator: ", ")) …)",
+                                                                   zh: "第二行表头（\(named.prefix(3).joined(separator: "、")) …）"))])
     }
 
     /// Files longer than this are planned for bulk (no nested loops).

@@ -21,9 +21,12 @@ public enum Posts {
         let county = region.countyCode!
         return try Database.mapped {
             try connection.transaction {
+                // The next serial free: a ledger's imported IDs (`post import`) are skipped.
                 let serial = try connection.query("""
-                    INSERT INTO post_serial AS s (county_code, last_serial) VALUES ($1, 1)
-                    ON CONFLICT (county_code) DO UPDATE SET last_serial = s.last_serial + 1 RETURNING last_serial
+                    INSERT INTO post_serial AS s (county_code, last_serial)
+                    VALUES ($1, (SELECT n FROM post_free_serials($1, 0, 1, '{}') n))
+                    ON CONFLICT (county_code) DO UPDATE SET last_serial = (SELECT n FROM post_free_serials($1, s.last_serial, 1, '{}') n)
+                    RETURNING last_serial
                     """, [county])[0]
                 let number = try serial.decode("last_serial", as: Int.self)
                 let id = county + "-" + String(repeating: "0", count: max(0, 5 - String(number).count)) + String(number)

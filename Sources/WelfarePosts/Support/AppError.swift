@@ -121,6 +121,15 @@ public struct AppError: Error, Sendable {
         self.problems = []
     }
 
+    /// A refusal by one of the rules of SPEC §5, of rows of a file listed each with its rule.
+    public init(rule: RuleCode, _ message: Text, problems: [FileProblem]) {
+        self.category = .rule
+        self.code = rule.rawValue
+        self.message = message
+        self.rule = rule
+        self.problems = problems
+    }
+
     public static func badInput(_ message: Text, code: String = "BAD_INPUT") -> AppError {
         AppError(.input, code: code, message)
     }
