@@ -1,0 +1,213 @@
+-- What is due in one pass (issue 17): the payroll run and the audit's payment rules at the
+-- speed of the hand-written query.
+--
+-- * Attendance is folded into the pass that counts the days in post (payroll_due_worked's
+--   own join of placements, contracts and months), instead of a second pass over attendance,
+--   placements and contracts beside it (payroll_evidence of sql/0019_3, which kept its own copy
+--   of the days-in-post arithmetic). Each contract's days in the month are cut once from the
+--   month's attendance string and counted there.
+-- * Where no attendance is recorded in the months and no policy asks for evidence (decided once
+--   per query: two branches whose uncorrelated conditions exclude each other, so only one
+--   runs), `payroll_due` is payroll_due_worked's rows untouched: no evidence work at all.
+-- * Estimates the planner can use: the months from an integer series (whose row count the
+--   planner computes from its bounds; a series of dates is guessed at 1,000 rows, which made a
+--   province's 120 standards look like 120 million and the join on them spill to disk), and
+--   the policy lookups declared to return one row.
+-- The amounts are those of sql/0019_3, line for line (EvidenceTests, PayrollTests).
+
+-- One row each (LIMIT 1; one aggregate row).
+ALTER FUNCTION pay_standard_on(text, text, date) ROWS 1;
+ALTER FUNCTION evidence_on(text, date) ROWS 1;
+
+-- A person's attendance of a month recorded under two counties (their posts moved between the
+-- imports): one string, each day the strictest status recorded for it (A before L before P).
+CREATE FUNCTION attendance_merged(days text[]) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT string_agg(coalesce((SELECT min(substr(d, i, 1)) FROM unnest(days) d WHERE substr(d, i, 1) <> '-'), '-'), '' ORDER BY i)
+  FROM generate_series(1, (SELECT max(length(d)) FROM unnest(days) d)) i;
+END;
+GRANT EXECUTE ON FUNCTION attendance_merged(text[]) TO wp_township_admin, wp_county_admin, wp_finance, wp_auditor, wp_system_admin;
+
+-- The months from from_month to to_month, as their first and last day and number of days.
+CREATE FUNCTION payroll_months(from_month date, to_month date) RETURNS TABLE (first date, last date, days int)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT f.first, (f.first + interval '1 month' - interval '1 day')::date,
+         extract(day FROM f.first + interval '1 month' - interval '1 day')::int
+  FROM (SELECT (from_month + make_interval(months => i))::date AS first
+        FROM (SELECT ((extract(year FROM to_month) - extract(year FROM from_month)) * 12
+                      + extract(month FROM to_month) - extract(month FROM from_month))::int AS n) k
+        -- The last month starts on or before to_month (from_month need not be a first day).
+        CROSS JOIN generate_series(0, k.n - CASE WHEN from_month + make_interval(months => k.n) > to_month THEN 1 ELSE 0 END) i) f;
+END;
+GRANT EXECUTE ON FUNCTION payroll_months(date, date) TO wp_township_admin, wp_county_admin, wp_finance, wp_auditor, wp_system_admin;
+
+-- payroll_due_worked (sql/0017d) again, the same rows: the months from payroll_months.
+CREATE OR REPLACE FUNCTION payroll_due_worked(from_month date, to_month date, county_prefix text DEFAULT '', persons text[] DEFAULT NULL)
+RETURNS TABLE (county_code text, month date, id_number text, post_id text, days_in_post int,
+               post_subsidy_fen bigint, social_insurance_fen bigint,
+               post_subsidy_standard_fen bigint, social_insurance_standard_fen bigint)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  WITH months AS (
+    SELECT m.first, m.last, m.days FROM payroll_months(from_month, to_month) m
+  ), deaths AS (
+    SELECT s.id_number, min(s.valid_from) AS died_on FROM person_status s
+    WHERE s.status = 'deceased' AND s.county_code ^@ county_prefix AND (persons IS NULL OR s.id_number = ANY (persons))
+    GROUP BY s.id_number
+  ), worked AS (
+    -- Contracts of one placement never overlap, so their days add up.
+    SELECT pl.id AS placement_id, pl.county_code, pl.post_id, pl.id_number, m.first, m.days,
+           sum(greatest(0, least(c.end_on, coalesce(pl.exit_on, c.end_on), m.last, coalesce(d.died_on - 1, c.end_on))
+                           - greatest(c.start_on, pl.start_on, m.first) + 1))::int AS days_in_post
+    FROM placement pl
+    JOIN contract c ON c.placement_id = pl.id
+    JOIN months m ON c.start_on <= m.last AND c.end_on >= m.first
+                 AND pl.start_on <= m.last AND (pl.exit_on IS NULL OR pl.exit_on >= m.first)
+    LEFT JOIN deaths d ON d.id_number = pl.id_number
+    WHERE pl.county_code ^@ county_prefix AND (persons IS NULL OR pl.id_number = ANY (persons))
+    GROUP BY pl.id, m.first, m.days
+  ), standards AS (
+    -- Standards are set at county level or above: one lookup per county, type and month.
+    SELECT k.county_code, k.post_type, m.first, s.monthly_fen, s.social_insurance_fen
+    FROM (SELECT DISTINCT p.county_code, p.post_type FROM post p WHERE p.county_code ^@ county_prefix) k
+    CROSS JOIN months m
+    CROSS JOIN LATERAL pay_standard_on(k.county_code || '000000', k.post_type, m.first) s
+  )
+  SELECT w.county_code, w.first, w.id_number, w.post_id, sum(w.days_in_post)::int,
+         sum(CASE WHEN a.result = 'fail' THEN 0
+                  ELSE (2 * coalesce(s.monthly_fen, 0) * greatest(0, w.days_in_post - coalesce(a.absent_days, 0)) + w.days) / (2 * w.days) END)::bigint,
+         sum((2 * coalesce(s.social_insurance_fen, 0) * w.days_in_post + w.days) / (2 * w.days))::bigint,
+         max(s.monthly_fen), max(s.social_insurance_fen)
+  FROM worked w
+  JOIN post p ON p.id = w.post_id
+  LEFT JOIN standards s ON s.county_code = w.county_code AND s.post_type = p.post_type AND s.first = w.first
+  LEFT JOIN assessment a ON a.placement_id = w.placement_id AND a.month = w.first
+  WHERE w.days_in_post > 0
+  GROUP BY w.county_code, w.first, w.id_number, w.post_id;
+END;
+
+-- The same pass with the evidence of work counted in it: per person, post and month, what
+-- payroll_due_worked gives, and over the same days in post the attendance recorded (days
+-- recorded, present, absent, on leave), whether an assessment failed the month and whether
+-- there was any.
+CREATE FUNCTION payroll_due_counted(from_month date, to_month date, county_prefix text DEFAULT '', persons text[] DEFAULT NULL)
+RETURNS TABLE (county_code text, month date, id_number text, post_id text, post_type text, month_days int, days_in_post int,
+               post_subsidy_fen bigint, social_insurance_fen bigint,
+               post_subsidy_standard_fen bigint, social_insurance_standard_fen bigint,
+               recorded_days int, present_days int, absent_days int, leave_days int, failed boolean, assessed boolean)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  WITH months AS (
+    SELECT m.first, m.last, m.days FROM payroll_months(from_month, to_month) m
+  ), deaths AS (
+    SELECT s.id_number, min(s.valid_from) AS died_on FROM person_status s
+    WHERE s.status = 'deceased' AND s.county_code ^@ county_prefix AND (persons IS NULL OR s.id_number = ANY (persons))
+    GROUP BY s.id_number
+  ), att AS (
+    -- One string per person and month (two only where the person's posts moved county
+    -- between imports).
+    SELECT a.id_number, a.month,
+           CASE WHEN count(*) = 1 THEN min(a.days)
+                WHEN count(*) = 2 THEN attendance_merged(ARRAY[min(a.days), max(a.days)])
+                ELSE (SELECT attendance_merged(array_agg(x.days)) FROM attendance x
+                      WHERE x.id_number = a.id_number AND x.month = a.month AND x.county_code ^@ county_prefix) END AS days
+    FROM attendance a
+    WHERE a.month BETWEEN from_month AND to_month AND a.county_code ^@ county_prefix AND (persons IS NULL OR a.id_number = ANY (persons))
+    GROUP BY a.id_number, a.month
+  ), segments AS (
+    -- Each contract's days in post in the month, and the part of the month's attendance they
+    -- cover (OFFSET 0: cut once, counted three times).
+    SELECT x.placement_id, x.county_code, x.post_id, x.id_number, x.first, x.days, x.n,
+           CASE WHEN x.n > 0 THEN substr(x.att, x.f, x.n) END AS part
+    FROM (
+      SELECT pl.id AS placement_id, pl.county_code, pl.post_id, pl.id_number, m.first, m.days, att.days AS att, greatest(c.start_on, pl.start_on, m.first) - m.first + 1 AS f,
+             greatest(0, least(c.end_on, coalesce(pl.exit_on, c.end_on), m.last, coalesce(d.died_on - 1, c.end_on))
+                         - greatest(c.start_on, pl.start_on, m.first) + 1) AS n
+      FROM placement pl
+      JOIN contract c ON c.placement_id = pl.id
+      JOIN months m ON c.start_on <= m.last AND c.end_on >= m.first
+                   AND pl.start_on <= m.last AND (pl.exit_on IS NULL OR pl.exit_on >= m.first)
+      LEFT JOIN deaths d ON d.id_number = pl.id_number
+      LEFT JOIN att ON att.id_number = pl.id_number AND att.month = m.first
+      WHERE pl.county_code ^@ county_prefix AND (persons IS NULL OR pl.id_number = ANY (persons))
+      OFFSET 0) x
+  ), worked AS (
+    SELECT s.placement_id, s.county_code, s.post_id, s.id_number, s.first, s.days, sum(s.n)::int AS days_in_post,
+           sum(length(s.part) - length(replace(s.part, 'P', '')))::int AS present,
+           sum(length(s.part) - length(replace(s.part, 'A', '')))::int AS absent,
+           sum(length(s.part) - length(replace(s.part, 'L', '')))::int AS leave
+    FROM segments s GROUP BY s.placement_id, s.county_code, s.post_id, s.id_number, s.first, s.days
+  ), standards AS (
+    SELECT k.county_code, k.post_type, m.first, s.monthly_fen, s.social_insurance_fen
+    FROM (SELECT DISTINCT p.county_code, p.post_type FROM post p WHERE p.county_code ^@ county_prefix) k
+    CROSS JOIN months m
+    CROSS JOIN LATERAL pay_standard_on(k.county_code || '000000', k.post_type, m.first) s
+  )
+  SELECT w.county_code, w.first, w.id_number, w.post_id, min(p.post_type), w.days, sum(w.days_in_post)::int,
+         sum(CASE WHEN a.result = 'fail' THEN 0
+                  ELSE (2 * coalesce(s.monthly_fen, 0) * greatest(0, w.days_in_post - coalesce(a.absent_days, 0)) + w.days) / (2 * w.days) END)::bigint,
+         sum((2 * coalesce(s.social_insurance_fen, 0) * w.days_in_post + w.days) / (2 * w.days))::bigint,
+         max(s.monthly_fen), max(s.social_insurance_fen),
+         coalesce(sum(w.present + w.absent + w.leave), 0)::int, coalesce(sum(w.present), 0)::int,
+         coalesce(sum(w.absent), 0)::int, coalesce(sum(w.leave), 0)::int,
+         bool_or(a.result = 'fail'), bool_or(a.placement_id IS NOT NULL)
+  FROM worked w
+  JOIN post p ON p.id = w.post_id
+  LEFT JOIN standards s ON s.county_code = w.county_code AND s.post_type = p.post_type AND s.first = w.first
+  LEFT JOIN assessment a ON a.placement_id = w.placement_id AND a.month = w.first
+  WHERE w.days_in_post > 0
+  GROUP BY w.county_code, w.first, w.id_number, w.post_id, w.days;
+END;
+
+-- Attendance counted over the days in post (sql/0019_3's columns), now from the one pass.
+CREATE OR REPLACE FUNCTION payroll_evidence(from_month date, to_month date, county_prefix text DEFAULT '')
+RETURNS TABLE (county_code text, month date, id_number text, post_id text, post_type text,
+               recorded_days int, present_days int, absent_days int, leave_days int)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT c.county_code, c.month, c.id_number, c.post_id, c.post_type, c.recorded_days, c.present_days, c.absent_days, c.leave_days
+  FROM payroll_due_counted(from_month, to_month, county_prefix) c
+  WHERE c.recorded_days > 0;
+END;
+
+CREATE OR REPLACE FUNCTION payroll_due(from_month date, to_month date, county_prefix text DEFAULT '', persons text[] DEFAULT NULL)
+RETURNS TABLE (county_code text, month date, id_number text, post_id text, days_in_post int,
+               post_subsidy_fen bigint, social_insurance_fen bigint,
+               post_subsidy_standard_fen bigint, social_insurance_standard_fen bigint, held_reason text)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  -- Where no attendance is recorded in these months and no policy asks for evidence, what the
+  -- days in post, assessments and standards give, untouched.
+  SELECT d.county_code, d.month, d.id_number, d.post_id, d.days_in_post, d.post_subsidy_fen, d.social_insurance_fen,
+         d.post_subsidy_standard_fen, d.social_insurance_standard_fen, NULL::text
+  FROM payroll_due_worked(from_month, to_month, county_prefix, persons) d
+  WHERE NOT EXISTS (SELECT 1 FROM attendance t WHERE t.month BETWEEN from_month AND to_month AND t.county_code ^@ county_prefix)
+    AND NOT EXISTS (SELECT 1 FROM evidence_policy v WHERE v.require IN ('assessment', 'attendance') AND v.effective_from <= to_month)
+  UNION ALL
+  -- Otherwise the evidence, from the same pass: where attendance is recorded, its absent days
+  -- and the leave beyond the policy's paid leave days are not paid (a failed assessment still
+  -- zeroes the month); where the policy requires evidence and there is none, the line is held.
+  SELECT d.county_code, d.month, d.id_number, d.post_id, d.days_in_post,
+         CASE WHEN h.reason IS NOT NULL THEN 0
+              WHEN d.recorded_days > 0 AND d.failed IS NOT TRUE
+                THEN (2 * coalesce(d.post_subsidy_standard_fen, 0)
+                        * greatest(0, d.days_in_post - d.absent_days - greatest(0, d.leave_days - coalesce(p.paid_leave_days, 0))) + d.month_days)
+                     / (2 * d.month_days)
+              ELSE d.post_subsidy_fen END::bigint,
+         d.social_insurance_fen, d.post_subsidy_standard_fen, d.social_insurance_standard_fen, h.reason
+  FROM payroll_due_counted(from_month, to_month, county_prefix, persons) d
+  LEFT JOIN (SELECT k.county_code, m.first AS month, e.require, e.paid_leave_days
+             FROM (SELECT r.county_code FROM region r WHERE r.level = 3 AND r.county_code ^@ county_prefix) k
+             CROSS JOIN payroll_months(from_month, to_month) m
+             CROSS JOIN LATERAL evidence_on(k.county_code || '000000', m.first) e) p
+    ON p.county_code = d.county_code AND p.month = d.month
+  CROSS JOIN LATERAL (SELECT CASE WHEN p.require = 'assessment' AND d.assessed IS NOT TRUE THEN 'assessment-missing'
+                                  WHEN p.require = 'attendance' AND d.recorded_days = 0 THEN 'attendance-missing'
+                             END AS reason) h
+  WHERE EXISTS (SELECT 1 FROM attendance t WHERE t.month BETWEEN from_month AND to_month AND t.county_code ^@ county_prefix)
+     OR EXISTS (SELECT 1 FROM evidence_policy v WHERE v.require IN ('assessment', 'attendance') AND v.effective_from <= to_month);
+END;
+
+GRANT EXECUTE ON FUNCTION payroll_due_counted(date, date, text, text[])
+  TO wp_township_admin, wp_county_admin, wp_finance, wp_auditor, wp_system_admin;
