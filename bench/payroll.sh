@@ -42,8 +42,8 @@ SQL
 psql "$url" -qc "CREATE TABLE bare_line (county_code text, id_number text, post_id text, days int, post_subsidy_fen bigint, social_insurance_fen bigint)"
 # The practical limit: one statement, the standard looked up directly, no deaths, one contract each.
 hand="SELECT pl.county_code, pl.id_number, pl.post_id, d.days,
-       CASE WHEN a.result = 'fail' THEN 0 ELSE round(s.monthly_fen * greatest(0, d.days - coalesce(a.absent_days, 0))::numeric / 30) END,
-       round(s.social_insurance_fen * d.days::numeric / 30)
+       CASE WHEN a.result = 'fail' THEN 0 ELSE round(s.monthly_fen * greatest(0, d.days - coalesce(a.absent_days, 0))::numeric / 30) END AS post_subsidy_fen,
+       round(s.social_insurance_fen * d.days::numeric / 30) AS social_insurance_fen
 FROM placement pl JOIN contract c ON c.placement_id = pl.id JOIN post p ON p.id = pl.post_id
 JOIN pay_standard s ON s.region_code = '320000000000' AND s.post_type = p.post_type
 LEFT JOIN assessment a ON a.placement_id = pl.id AND a.month = '2026-06-01'
@@ -93,7 +93,7 @@ printf 'payroll run 2026-06 without journal:   %6.2f s  (%.2fx)\n' "$unjournaled
 printf 'hand-written SELECT (median of 3):     %6.2f s\n' "$hand_select"
 printf 'payroll_due, one month (median of 3):  %6.2f s  (%.2fx), rows differing from the hand-written SELECT: %s\n' \
   "$due" "$(ratio "$due" "$hand_select")" "$due_differs"
-printf 'payroll export 2026-06:                %6.2f s  (%s bytes)\n' "$export" "$(stat -c %s bench/data/payroll-2026-06.csv)"
+printf 'payroll export 2026-06:                %6.2f s  (%s bytes)\n' "$export" "$(stat -c %s "$(ls -t bench/data/payroll-2026-06*.csv | head -1)")"
 failed=0
 [[ $same == 0 && $due_differs == 0 ]] || { echo "FAILED: the lines differ from the hand-written ones" >&2; failed=1; }
 (( $(echo "$run <= 2 * $bare" | bc) )) || { echo "goal missed: payroll run more than 2x the hand-written INSERT ... SELECT" >&2; failed=1; }
