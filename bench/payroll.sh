@@ -74,8 +74,8 @@ settings="SET jit = off; SET work_mem = '256MB'; SET enable_nestloop = off; SET 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 due_times=() hand_times=()
 for _ in 1 2 3; do
-  hand_times+=("$(seconds psql "$url" -qc "$settings SELECT count(*) FROM ($hand) h")")
-  due_times+=("$(seconds psql "$url" -qc "$settings SELECT count(*) FROM payroll_due('2026-06-01', '2026-06-01', '')")")
+  hand_times+=("$(seconds psql "$url" -qc "$settings SELECT count(h.*) FROM ($hand) h")")
+  due_times+=("$(seconds psql "$url" -qc "$settings SELECT count(d.*) FROM payroll_due('2026-06-01', '2026-06-01', '') d")")
 done
 hand_select=$(printf '%s\n' "${hand_times[@]}" | median)
 due=$(printf '%s\n' "${due_times[@]}" | median)
