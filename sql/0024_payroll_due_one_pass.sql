@@ -116,7 +116,6 @@ BEGIN ATOMIC
     -- between imports).
     SELECT a.id_number, a.month,
            CASE WHEN count(*) = 1 THEN min(a.days)
-                WHEN count(*) = 2 THEN attendance_merged(ARRAY[min(a.days), max(a.days)])
                 ELSE (SELECT attendance_merged(array_agg(x.days)) FROM attendance x
                       WHERE x.id_number = a.id_number AND x.month = a.month AND x.county_code ^@ county_prefix) END AS days
     FROM attendance a
@@ -126,7 +125,7 @@ BEGIN ATOMIC
     -- Each contract's days in post in the month, and the part of the month's attendance they
     -- cover (OFFSET 0: cut once, counted three times).
     SELECT x.placement_id, x.county_code, x.post_id, x.id_number, x.first, x.days, x.n,
-           CASE WHEN x.n > 0 THEN substr(x.att, x.f, x.n) END AS part
+           CASE WHEN x.n = x.days THEN x.att WHEN x.n > 0 THEN substr(x.att, x.f, x.n) END AS part
     FROM (
       SELECT pl.id AS placement_id, pl.county_code, pl.post_id, pl.id_number, m.first, m.days, att.days AS att, greatest(c.start_on, pl.start_on, m.first) - m.first + 1 AS f,
              greatest(0, least(c.end_on, coalesce(pl.exit_on, c.end_on), m.last, coalesce(d.died_on - 1, c.end_on))
