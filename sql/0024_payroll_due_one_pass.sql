@@ -223,3 +223,172 @@ END;
 
 GRANT EXECUTE ON FUNCTION payroll_due_counted(date, date, text, text[])
   TO wp_township_admin, wp_county_admin, wp_finance, wp_auditor, wp_system_admin;
+
+-- Row-level security (issue 17, bench/rls.sh): the payment rules looked up each case's region
+-- by `post.id = <the case's post>`, an expression with coalesce, which PostgreSQL does not
+-- treat as leakproof: under an operator's policies it could not be an index condition, and
+-- each of the cases scanned every post (a province's auditor took 35 s on county 320301's
+-- payment rules, the owner 4.6 s). The cases are now materialized first, so the lookup
+-- compares with a plain value. Otherwise as in sql/0017e and sql/0019_3.
+CREATE OR REPLACE FUNCTION audit_payment_cases()
+RETURNS TABLE (rule text, county_code text, township_code text, village_code text, region_code text, id_number text,
+               post_id text, from_on date, to_on date, month date, amount_fen bigint, explanation text,
+               explanation_zh text, basis text)
+LANGUAGE plpgsql STABLE SET enable_nestloop = off SET enable_mergejoin = off SET enable_sort = off SET work_mem = '512MB'
+SET jit = off SET search_path = pg_catalog, public, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+  from_month date := audit_from_month();
+  to_month date := audit_to_month();
+  as_of date := audit_as_of();
+  county text := audit_county();
+BEGIN
+  RETURN QUERY
+  WITH due AS (
+    SELECT d.county_code, d.month, d.id_number, d.post_id, (d.post_subsidy_fen + d.social_insurance_fen) AS due_fen
+    FROM payroll_due(from_month, to_month, county) d
+  ), adjusted AS (
+    SELECT l.county_code, l.month, l.id_number, l.post_id, sum(l.adjustment_fen)::bigint AS adjustment_fen
+    FROM payroll_line l
+    JOIN payroll_run pr ON pr.county_code = l.county_code AND pr.month = l.month AND pr.state = 'approved'
+    WHERE l.kind = 'adjustment' AND l.month BETWEEN from_month AND to_month AND l.county_code ^@ county
+    GROUP BY 1, 2, 3, 4
+  ), booked AS (
+    SELECT coalesce(d.county_code, a.county_code) AS county_code, coalesce(d.id_number, a.id_number) AS id_number,
+           coalesce(d.month, a.month) AS month, coalesce(d.post_id, a.post_id) AS post_id,
+           coalesce(d.due_fen, 0) + coalesce(a.adjustment_fen, 0) AS booked_fen
+    FROM due d FULL JOIN adjusted a
+      ON a.county_code = d.county_code AND a.month = d.month AND a.id_number = d.id_number AND a.post_id = d.post_id
+  ), payments AS (
+    SELECT d.county_code, d.id_number, d.month, d.post_id, d.amount_fen FROM disbursement d
+    WHERE d.month BETWEEN from_month AND to_month AND d.paid_on <= as_of AND d.county_code ^@ county
+  ), loose AS (
+    -- Person-months paid at least once without a post: matched as a whole.
+    SELECT DISTINCT p.id_number, p.month FROM payments p WHERE p.post_id IS NULL
+  ), booked_by_key AS (
+    SELECT min(b.county_code) AS county_code, b.id_number, b.month, CASE WHEN l.id_number IS NULL THEN b.post_id ELSE '' END AS post_key,
+           sum(b.booked_fen)::bigint AS booked_fen, CASE WHEN count(*) = 1 THEN min(b.post_id) END AS only_post
+    FROM booked b LEFT JOIN loose l ON l.id_number = b.id_number AND l.month = b.month
+    GROUP BY b.id_number, b.month, CASE WHEN l.id_number IS NULL THEN b.post_id ELSE '' END
+  ), paid AS (
+    SELECT min(p.county_code) AS county_code, p.id_number, p.month, CASE WHEN l.id_number IS NULL THEN p.post_id ELSE '' END AS post_key,
+           sum(p.amount_fen)::bigint AS paid_fen
+    FROM payments p LEFT JOIN loose l ON l.id_number = p.id_number AND l.month = p.month
+    GROUP BY p.id_number, p.month, CASE WHEN l.id_number IS NULL THEN p.post_id ELSE '' END
+  ), compared AS (
+    SELECT coalesce(b.county_code, p.county_code) AS county_code, coalesce(b.id_number, p.id_number) AS id_number,
+           coalesce(b.month, p.month) AS month,
+           CASE WHEN coalesce(b.post_key, p.post_key) = '' THEN b.only_post ELSE coalesce(b.post_key, p.post_key) END AS post_id,
+           coalesce(b.booked_fen, 0) AS booked_fen, p.paid_fen
+    FROM booked_by_key b FULL JOIN paid p ON p.id_number = b.id_number AND p.month = b.month AND p.post_key = b.post_key
+  ), cases AS MATERIALIZED (
+    -- Materialized: the region lookups below then compare post.id with a plain value, which
+    -- the row-level-security policies let be an index condition (an expression with coalesce
+    -- is not leakproof, so for an operator each lookup was a scan of every post).
+    SELECT c.*, k.rule, CASE k.rule WHEN 'PAID_NOT_DUE' THEN c.paid_fen - greatest(c.booked_fen, 0)
+                                    WHEN 'UNDERPAID' THEN c.booked_fen - c.paid_fen ELSE c.booked_fen END AS amount_fen
+    FROM compared c
+    LEFT JOIN payroll_run pr ON pr.county_code = c.county_code AND pr.month = c.month AND pr.state = 'approved'
+    CROSS JOIN LATERAL (SELECT CASE
+        WHEN coalesce(c.paid_fen, 0) > greatest(c.booked_fen, 0) THEN 'PAID_NOT_DUE'
+        WHEN pr.month IS NOT NULL AND c.paid_fen > 0 AND c.paid_fen < c.booked_fen THEN 'UNDERPAID'
+        WHEN pr.month IS NOT NULL AND c.booked_fen > 0 AND c.paid_fen IS NULL
+             AND as_of > (c.month + interval '1 month' - interval '1 day')::date + 30 THEN 'UNPAID_LATE'
+        END AS rule) k
+    WHERE k.rule IS NOT NULL
+  )
+  SELECT c.rule, c.county_code, township_of(x.region_code), village_of(x.region_code), x.region_code, c.id_number, c.post_id,
+         c.month, (c.month + interval '1 month' - interval '1 day')::date, c.month, c.amount_fen,
+         CASE c.rule
+           WHEN 'PAID_NOT_DUE' THEN format('paid %s for %s but %s is due: recover %s',
+                                           yuan_text(c.paid_fen), to_char(c.month, 'YYYY-MM'), yuan_text(greatest(c.booked_fen, 0)), yuan_text(c.amount_fen))
+           WHEN 'UNDERPAID' THEN format('paid %s for %s of the %s booked: pay the remaining %s',
+                                        yuan_text(c.paid_fen), to_char(c.month, 'YYYY-MM'), yuan_text(c.booked_fen), yuan_text(c.amount_fen))
+           ELSE format('%s booked for %s by the approved payroll and nothing paid more than 30 days after the month: pay it or find the bank''s result',
+                       yuan_text(c.booked_fen), to_char(c.month, 'YYYY-MM')) END,
+         CASE c.rule
+           WHEN 'PAID_NOT_DUE' THEN format('%s 实发 %s 元，应发 %s 元：应追回 %s 元',
+                                           to_char(c.month, 'YYYY-MM'), yuan_text(c.paid_fen), yuan_text(greatest(c.booked_fen, 0)), yuan_text(c.amount_fen))
+           WHEN 'UNDERPAID' THEN format('%s 应发 %s 元，实发 %s 元：应补发 %s 元',
+                                        to_char(c.month, 'YYYY-MM'), yuan_text(c.booked_fen), yuan_text(c.paid_fen), yuan_text(c.amount_fen))
+           ELSE format('%s 已审核应发 %s 元，月末后超过30天仍未发放：请发放或核实银行回单',
+                       to_char(c.month, 'YYYY-MM'), yuan_text(c.booked_fen)) END,
+         r.basis
+  FROM cases c
+  JOIN audit_rule r ON r.code = c.rule
+  CROSS JOIN LATERAL (SELECT coalesce((SELECT po.region_code FROM post po WHERE po.id = c.post_id),
+                                      (SELECT pe.village_code FROM person pe WHERE pe.id_number = c.id_number)) AS region_code) x;
+END $$;
+
+CREATE OR REPLACE FUNCTION audit_paid_without_evidence_rows()
+RETURNS TABLE (rule text, county_code text, township_code text, village_code text, region_code text, id_number text,
+               post_id text, from_on date, to_on date, month date, amount_fen bigint, explanation text,
+               explanation_zh text, basis text)
+LANGUAGE plpgsql STABLE SET enable_nestloop = off SET enable_mergejoin = off SET work_mem = '256MB' SET jit = off
+SET search_path = pg_catalog, public, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+  from_month date := audit_from_month();
+  to_month date := audit_to_month();
+  as_of date := audit_as_of();
+  county text := audit_county();
+BEGIN
+  -- Nothing to find where no attendance is recorded in the months and no policy asks for
+  -- evidence: the province's payments are then not read a second time.
+  IF NOT EXISTS (SELECT 1 FROM attendance a WHERE a.month BETWEEN from_month AND to_month AND a.county_code LIKE county || '%')
+     AND NOT EXISTS (SELECT 1 FROM evidence_policy e WHERE e.require IN ('assessment', 'attendance') AND e.effective_from <= to_month) THEN
+    RETURN;
+  END IF;
+  RETURN QUERY
+  WITH paid AS (
+    SELECT min(d.county_code) AS county_code, d.id_number, d.month, min(d.post_id) AS post_id, sum(d.amount_fen)::bigint AS paid_fen
+    FROM disbursement d
+    WHERE d.month BETWEEN from_month AND to_month AND d.paid_on <= as_of AND d.county_code LIKE county || '%'
+    GROUP BY d.id_number, d.month HAVING sum(d.amount_fen) > 0
+  ), evidence AS (
+    SELECT e.id_number, e.month, sum(e.recorded_days) AS recorded, sum(e.present_days) AS present, min(e.post_id) AS post_id
+    FROM payroll_evidence(from_month, to_month, county) e GROUP BY e.id_number, e.month
+  ), assessed AS (
+    SELECT pl.id_number, a.month FROM assessment a JOIN placement pl ON pl.id = a.placement_id
+    WHERE a.month BETWEEN from_month AND to_month AND a.county_code LIKE county || '%'
+    GROUP BY pl.id_number, a.month
+  ), policy AS (
+    SELECT k.county_code, m.m::date AS month, e.require
+    FROM (SELECT DISTINCT p.county_code FROM paid p) k
+    CROSS JOIN generate_series(from_month, to_month, interval '1 month') m
+    CROSS JOIN LATERAL evidence_on(k.county_code || '000000', m.m::date) e
+  ), cases AS MATERIALIZED (
+    SELECT p.*, coalesce(p.post_id, e.post_id) AS case_post, e.recorded, e.present, pol.require,
+           CASE WHEN e.recorded > 0 AND e.present = 0 THEN 'absent'
+                WHEN pol.require = 'attendance' AND coalesce(e.recorded, 0) = 0 THEN 'attendance-missing'
+                WHEN pol.require = 'assessment' AND a.id_number IS NULL THEN 'assessment-missing' END AS why
+    FROM paid p
+    LEFT JOIN evidence e ON e.id_number = p.id_number AND e.month = p.month
+    LEFT JOIN assessed a ON a.id_number = p.id_number AND a.month = p.month
+    LEFT JOIN policy pol ON pol.county_code = p.county_code AND pol.month = p.month
+  )
+  SELECT 'PAID_WITHOUT_EVIDENCE'::text, c.county_code, township_of(x.region_code), village_of(x.region_code), x.region_code,
+         c.id_number, c.case_post, c.month, (c.month + interval '1 month' - interval '1 day')::date, c.month, c.paid_fen - x.insurance_fen,
+         CASE c.why
+           WHEN 'absent' THEN format('paid %s for %s (%s beyond the social-insurance subsidy), a month in which the attendance shows no day at work (%s days recorded, none present): recover it unless the work is proven',
+                                     yuan_text(c.paid_fen), to_char(c.month, 'YYYY-MM'), yuan_text(c.paid_fen - x.insurance_fen), c.recorded)
+           ELSE format('paid %s for %s (%s beyond the social-insurance subsidy) without the %s the county requires: obtain the evidence of work or recover the payment',
+                       yuan_text(c.paid_fen), to_char(c.month, 'YYYY-MM'), yuan_text(c.paid_fen - x.insurance_fen),
+                       CASE c.why WHEN 'attendance-missing' THEN 'attendance' ELSE 'assessment' END) END,
+         CASE c.why
+           WHEN 'absent' THEN format('%s 考勤无一日出勤（登记 %s 天，出勤 0 天）却发放 %s 元（社保补贴之外 %s 元）：如不能证明在岗应予追回',
+                                     to_char(c.month, 'YYYY-MM'), c.recorded, yuan_text(c.paid_fen), yuan_text(c.paid_fen - x.insurance_fen))
+           ELSE format('%s 未按规定登记%s即发放 %s 元（社保补贴之外 %s 元）：请补充在岗佐证或追回款项',
+                       to_char(c.month, 'YYYY-MM'), CASE c.why WHEN 'attendance-missing' THEN '考勤' ELSE '考核' END,
+                       yuan_text(c.paid_fen), yuan_text(c.paid_fen - x.insurance_fen)) END,
+         r.basis
+  FROM cases c
+  JOIN audit_rule r ON r.code = 'PAID_WITHOUT_EVIDENCE'
+  -- Looked up for the cases only (subqueries by index, not a scan of every line).
+  CROSS JOIN LATERAL (SELECT coalesce((SELECT po.region_code FROM post po WHERE po.id = c.case_post),
+                                      (SELECT pe.village_code FROM person pe WHERE pe.id_number = c.id_number)) AS region_code,
+                             coalesce((SELECT sum(l.social_insurance_fen) FROM payroll_line l
+                                       WHERE l.county_code = c.county_code AND l.for_month = c.month AND l.id_number = c.id_number
+                                         AND l.kind = 'regular'), 0)::bigint AS insurance_fen) x
+  WHERE c.why IS NOT NULL AND c.paid_fen > x.insurance_fen;
+END $$;
