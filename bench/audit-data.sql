@@ -58,7 +58,8 @@ INSERT INTO disbursement (county_code, file_id, line, id_number, month, post_id,
 SELECT l.county_code, 1, row_number() OVER (), l.id_number, l.month, l.post_id,
        CASE WHEN h.g % 700 = 120 AND l.month = '2026-02-01' THEN '6217000000000001' ELSE '6228' || lpad(h.g::text, 12, '0') END,
        l.total_fen - CASE WHEN h.g % 800 = 31 AND l.month = '2026-07-01' THEN 10000 ELSE 0 END,
-       (l.month + interval '1 month' + interval '9 days')::date
+       -- A second payment a day after the first (the same six fields twice are refused, sql/0015).
+       (l.month + interval '1 month' + interval '9 days')::date + copies - 1
 FROM payroll_line l JOIN holders h ON h.id_number = l.id_number
 CROSS JOIN LATERAL generate_series(1, CASE WHEN h.g % 900 = 201 AND l.month = '2026-05-01' THEN 2 ELSE 1 END) copies
 WHERE NOT (h.g % 1100 = 302 AND l.month = '2026-09-01');

@@ -41,22 +41,60 @@ SQL
 )
 psql "$url" -qc "CREATE TABLE bare_line (county_code text, id_number text, post_id text, days int, post_subsidy_fen bigint, social_insurance_fen bigint)"
 # The practical limit: one statement, the standard looked up directly, no deaths, one contract each.
-bare=$(seconds psql "$url" -v ON_ERROR_STOP=1 -qc "
-INSERT INTO bare_line
-SELECT pl.county_code, pl.id_number, pl.post_id, d.days,
-       CASE WHEN a.result = 'fail' THEN 0 ELSE round(s.monthly_fen * greatest(0, d.days - coalesce(a.absent_days, 0))::numeric / 30) END,
-       round(s.social_insurance_fen * d.days::numeric / 30)
+hand="SELECT pl.county_code, pl.id_number, pl.post_id, d.days,
+       CASE WHEN a.result = 'fail' THEN 0 ELSE round(s.monthly_fen * greatest(0, d.days - coalesce(a.absent_days, 0))::numeric / 30) END AS post_subsidy_fen,
+       round(s.social_insurance_fen * d.days::numeric / 30) AS social_insurance_fen
 FROM placement pl JOIN contract c ON c.placement_id = pl.id JOIN post p ON p.id = pl.post_id
 JOIN pay_standard s ON s.region_code = '320000000000' AND s.post_type = p.post_type
 LEFT JOIN assessment a ON a.placement_id = pl.id AND a.month = '2026-06-01'
 CROSS JOIN LATERAL (SELECT least(c.end_on, coalesce(pl.exit_on, c.end_on), date '2026-06-30')
                            - greatest(c.start_on, pl.start_on, date '2026-06-01') + 1 AS days) d
-WHERE d.days > 0")
+WHERE d.days > 0"
+bare=$(seconds psql "$url" -v ON_ERROR_STOP=1 -qc "INSERT INTO bare_line $hand")
 run=$(seconds "$bin" payroll run 2026-06 --database "$url")
 lines=$(psql "$url" -tAc "SELECT count(*) FROM payroll_line WHERE month = '2026-06-01'")
 same=$(psql "$url" -tAc "SELECT count(*) FROM (SELECT id_number, post_id, post_subsidy_fen + social_insurance_fen FROM bare_line EXCEPT ALL SELECT id_number, post_id, total_fen FROM payroll_line) d")
+# The same run without the journal: the month's lines and run removed with triggers off, the
+# journal's triggers on payroll_line and payroll_run disabled for one run, then enabled again.
+journal_triggers() {
+  psql "$url" -v ON_ERROR_STOP=1 -qc "DO \$\$ DECLARE t record; BEGIN
+    FOR t IN SELECT tgrelid::regclass AS rel, tgname FROM pg_trigger
+             WHERE tgrelid IN ('payroll_line'::regclass, 'payroll_run'::regclass) AND tgname LIKE 'journal%' AND NOT tgisinternal LOOP
+      EXECUTE format('ALTER TABLE %s $1 TRIGGER %I', t.rel, t.tgname);
+    END LOOP; END \$\$"
+}
+psql "$url" -v ON_ERROR_STOP=1 -qc "SET session_replication_role = replica; DELETE FROM payroll_line WHERE month = '2026-06-01'; DELETE FROM payroll_run WHERE month = '2026-06-01'"
+psql "$url" -qc "VACUUM ANALYZE payroll_line"
+journal_triggers DISABLE
+unjournaled=$(seconds "$bin" payroll run 2026-06 --database "$url")
+journal_triggers ENABLE
+# What is due alone (payroll_due, the run's SELECT) beside the hand-written SELECT of the same
+# lines, taking turns, the median of three each; and whether they give the same lines.
+settings="SET jit = off; SET work_mem = '256MB'; SET enable_nestloop = off; SET enable_mergejoin = off;"
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+due_times=() hand_times=()
+for _ in 1 2 3; do
+  hand_times+=("$(seconds psql "$url" -qc "$settings SELECT count(h.*) FROM ($hand) h")")
+  due_times+=("$(seconds psql "$url" -qc "$settings SELECT count(d.*) FROM payroll_due('2026-06-01', '2026-06-01', '') d")")
+done
+hand_select=$(printf '%s\n' "${hand_times[@]}" | median)
+due=$(printf '%s\n' "${due_times[@]}" | median)
+due_differs=$(psql "$url" -tAc "$settings SELECT (SELECT count(*) FROM (SELECT id_number, post_id, d.days, d.post_subsidy_fen, d.social_insurance_fen FROM ($hand) d
+    EXCEPT ALL SELECT id_number, post_id, days_in_post, post_subsidy_fen, social_insurance_fen FROM payroll_due('2026-06-01', '2026-06-01', '')) x)
+  + (SELECT count(*) FROM (SELECT id_number, post_id, days_in_post, post_subsidy_fen, social_insurance_fen FROM payroll_due('2026-06-01', '2026-06-01', '')
+    EXCEPT ALL SELECT id_number, post_id, d.days, d.post_subsidy_fen, d.social_insurance_fen FROM ($hand) d) y)" | tail -1)
 export=$(seconds "$bin" payroll export 2026-06 --draft --database "$url" --output bench/data/payroll-2026-06.csv)
+ratio() { echo "$1 / $2" | bc -l; }
 printf 'placements: %s; data made in %.1f s\n' "$n" "$made"
-printf 'hand-written INSERT ... SELECT:   %6.2f s\n' "$bare"
-printf 'payroll run 2026-06:              %6.2f s  (%.1fx), %s lines; lines differing from the hand-written ones: %s\n' "$run" "$(echo "$run / $bare" | bc -l)" "$lines" "$same"
-printf 'payroll export 2026-06:           %6.2f s  (%s bytes)\n' "$export" "$(stat -c %s bench/data/payroll-2026-06.csv)"
+printf 'hand-written INSERT ... SELECT:        %6.2f s\n' "$bare"
+printf 'payroll run 2026-06:                   %6.2f s  (%.2fx; goal 2x), %s lines; lines differing from the hand-written ones: %s\n' \
+  "$run" "$(ratio "$run" "$bare")" "$lines" "$same"
+printf 'payroll run 2026-06 without journal:   %6.2f s  (%.2fx)\n' "$unjournaled" "$(ratio "$unjournaled" "$bare")"
+printf 'hand-written SELECT (median of 3):     %6.2f s\n' "$hand_select"
+printf 'payroll_due, one month (median of 3):  %6.2f s  (%.2fx), rows differing from the hand-written SELECT: %s\n' \
+  "$due" "$(ratio "$due" "$hand_select")" "$due_differs"
+printf 'payroll export 2026-06:                %6.2f s  (%s bytes)\n' "$export" "$(stat -c %s "$(ls -t bench/data/payroll-2026-06*.csv | head -1)")"
+failed=0
+[[ $same == 0 && $due_differs == 0 ]] || { echo "FAILED: the lines differ from the hand-written ones" >&2; failed=1; }
+(( $(echo "$run <= 2 * $bare" | bc) )) || { echo "goal missed: payroll run more than 2x the hand-written INSERT ... SELECT" >&2; failed=1; }
+exit $failed

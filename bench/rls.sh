@@ -49,7 +49,11 @@ compare() {
   o=$(printf '%s\n' "${owner[@]}" | median)
   p=$(printf '%s\n' "${operator[@]}" | median)
   printf '| %-44s | %-22s | %8.2f | %8.2f | %5.2fx |\n' "$label" "$role" "$o" "$p" "$(echo "$p / $o" | bc -l)"
+  # The goal (SPEC §11): within 1.5x of the owner. Under 0.3 s the time is mostly starting the
+  # tool and connecting, so a miss there is counted only beyond 0.1 s of difference.
+  if (( $(echo "$p > 1.5 * $o && $p - $o > 0.1" | bc) )); then missed+=("$label as $role: $(echo "$p / $o" | bc -l | cut -c1-4)x"); fi
 }
+missed=()
 # Each command must succeed as both: a refusal would be timed as a fast run.
 check() { "$bin" "$@" >/dev/null || { echo "failed: $*" >&2; exit 1; }; }
 check audit violations --region 320301 --as-of 2026-12-31 --format csv --database "$(as bench_auditor)"
@@ -75,3 +79,5 @@ export=(payroll export 2026-11 --output bench/data/rls-export.csv)
 compare 'payroll export 2026-11 --region 320301' 'finance (county)' bench_finance -- "${export[@]}" --region 320301
 compare 'payroll export 2026-11 --region 320301' 'finance (province)' bench_province_finance -- "${export[@]}" --region 320301
 compare 'payroll export 2026-11 (province)' 'finance (province)' bench_province_finance -- "${export[@]}"
+if (( ${#missed[@]} > 0 )); then printf 'goal missed (operator more than 1.5x the owner): %s\n' "${missed[@]}" >&2; exit 1; fi
+echo "every operator within 1.5x of the owner"

@@ -256,4 +256,203 @@ struct EvidenceTests {
         let county = try scene.login("county-admin", Fixtures.county)
         _ = try scene.expectOK(county, ["policy", "evidence", "--region", "320321", "--from", "2026-05", "--require", "attendance"])
     }
+
+    /// sql/0019_3's definition of what is due (payroll_due_worked of sql/0017d, payroll_evidence
+    /// and the wrapper over both), as it was before sql/0024 folded the evidence into one pass:
+    /// the reference the new definition must equal, row for row. One fix: it cut a contract's
+    /// part of the month's attendance before dropping the empty ones, so attendance in a month
+    /// after a death (the placement still open) failed the whole query with "negative substring
+    /// length"; the new definition counts nothing there, and so does this copy.
+    static let definitionBefore = """
+        CREATE FUNCTION pg_temp.old_worked(from_month date, to_month date, county_prefix text, persons text[])
+        RETURNS TABLE (county_code text, month date, id_number text, post_id text, days_in_post int, post_subsidy_fen bigint, social_insurance_fen bigint,
+                       post_subsidy_standard_fen bigint, social_insurance_standard_fen bigint) LANGUAGE sql STABLE AS $$
+        WITH months AS (
+            SELECT m::date AS first, (m + interval '1 month' - interval '1 day')::date AS last,
+                   extract(day FROM m + interval '1 month' - interval '1 day')::int AS days
+            FROM generate_series(from_month, to_month, interval '1 month') m
+          ), deaths AS (
+            SELECT s.id_number, min(s.valid_from) AS died_on FROM person_status s
+            WHERE s.status = 'deceased' AND s.county_code ^@ county_prefix AND (persons IS NULL OR s.id_number = ANY (persons))
+            GROUP BY s.id_number
+          ), worked AS (
+            SELECT pl.id AS placement_id, pl.county_code, pl.post_id, pl.id_number, m.first, m.days,
+                   sum(greatest(0, least(c.end_on, coalesce(pl.exit_on, c.end_on), m.last, coalesce(d.died_on - 1, c.end_on))
+                                   - greatest(c.start_on, pl.start_on, m.first) + 1))::int AS days_in_post
+            FROM placement pl
+            JOIN contract c ON c.placement_id = pl.id
+            JOIN months m ON c.start_on <= m.last AND c.end_on >= m.first
+                         AND pl.start_on <= m.last AND (pl.exit_on IS NULL OR pl.exit_on >= m.first)
+            LEFT JOIN deaths d ON d.id_number = pl.id_number
+            WHERE pl.county_code ^@ county_prefix AND (persons IS NULL OR pl.id_number = ANY (persons))
+            GROUP BY pl.id, m.first, m.days
+          ), standards AS (
+            SELECT k.county_code, k.post_type, m.first, s.monthly_fen, s.social_insurance_fen
+            FROM (SELECT DISTINCT p.county_code, p.post_type FROM post p WHERE p.county_code ^@ county_prefix) k
+            CROSS JOIN months m
+            CROSS JOIN LATERAL pay_standard_on(k.county_code || '000000', k.post_type, m.first) s
+          )
+          SELECT w.county_code, w.first, w.id_number, w.post_id, sum(w.days_in_post)::int,
+                 sum(CASE WHEN a.result = 'fail' THEN 0
+                          ELSE (2 * coalesce(s.monthly_fen, 0) * greatest(0, w.days_in_post - coalesce(a.absent_days, 0)) + w.days) / (2 * w.days) END)::bigint,
+                 sum((2 * coalesce(s.social_insurance_fen, 0) * w.days_in_post + w.days) / (2 * w.days))::bigint,
+                 max(s.monthly_fen), max(s.social_insurance_fen)
+          FROM worked w
+          JOIN post p ON p.id = w.post_id
+          LEFT JOIN standards s ON s.county_code = w.county_code AND s.post_type = p.post_type AND s.first = w.first
+          LEFT JOIN assessment a ON a.placement_id = w.placement_id AND a.month = w.first
+          WHERE w.days_in_post > 0
+          GROUP BY w.county_code, w.first, w.id_number, w.post_id;
+        $$;
+        CREATE FUNCTION pg_temp.old_evidence(from_month date, to_month date, county_prefix text)
+        RETURNS TABLE (county_code text, month date, id_number text, post_id text, post_type text,
+                       recorded_days int, present_days int, absent_days int, leave_days int) LANGUAGE sql STABLE AS $$
+        WITH deaths AS (
+            SELECT s.id_number, min(s.valid_from) AS died_on FROM person_status s
+            WHERE s.status = 'deceased' AND s.county_code ^@ county_prefix GROUP BY s.id_number
+          ), segments AS (
+            SELECT x.county_code, x.month, x.id_number, x.post_id, x.part
+            FROM (
+              SELECT y.county_code, y.month, y.id_number, y.post_id, y.first, y.last, substr(y.days, y.first, greatest(0, y.last - y.first + 1)) AS part
+              FROM (
+              SELECT pl.county_code, a.month, a.id_number, pl.post_id, a.days,
+                     greatest(c.start_on, pl.start_on, a.month) - a.month + 1 AS first,
+                     least(c.end_on, coalesce(pl.exit_on, c.end_on), (a.month + interval '1 month' - interval '1 day')::date,
+                           coalesce(d.died_on - 1, c.end_on)) - a.month + 1 AS last
+              FROM attendance a
+              JOIN placement pl ON pl.id_number = a.id_number
+               AND pl.start_on < (a.month + interval '1 month')::date AND (pl.exit_on IS NULL OR pl.exit_on >= a.month)
+              JOIN contract c ON c.placement_id = pl.id AND c.start_on < (a.month + interval '1 month')::date AND c.end_on >= a.month
+              LEFT JOIN deaths d ON d.id_number = a.id_number
+              WHERE a.month BETWEEN from_month AND to_month AND a.county_code ^@ county_prefix
+                AND pl.county_code ^@ county_prefix
+              OFFSET 0) y
+              OFFSET 0) x
+            WHERE x.last >= x.first
+          )
+          SELECT s.county_code, s.month, s.id_number, s.post_id, min(p.post_type),
+                 sum(length(replace(s.part, '-', '')))::int,
+                 sum(length(s.part) - length(replace(s.part, 'P', '')))::int,
+                 sum(length(s.part) - length(replace(s.part, 'A', '')))::int,
+                 sum(length(s.part) - length(replace(s.part, 'L', '')))::int
+          FROM segments s JOIN post p ON p.id = s.post_id
+          GROUP BY s.county_code, s.month, s.id_number, s.post_id;
+        $$;
+        CREATE FUNCTION pg_temp.old_due(from_month date, to_month date, county_prefix text, persons text[])
+        RETURNS TABLE (county_code text, month date, id_number text, post_id text, days_in_post int,
+                       post_subsidy_fen bigint, social_insurance_fen bigint,
+                       post_subsidy_standard_fen bigint, social_insurance_standard_fen bigint, held_reason text) LANGUAGE sql STABLE AS $$
+        WITH evidence AS (
+            SELECT * FROM pg_temp.old_evidence(from_month, to_month, county_prefix)
+          ), policy AS (
+            SELECT k.county_code, m.m::date AS month, e.require, e.paid_leave_days
+            FROM (SELECT r.county_code FROM region r WHERE r.level = 3 AND r.county_code ^@ county_prefix) k
+            CROSS JOIN generate_series(from_month, to_month, interval '1 month') m
+            CROSS JOIN LATERAL evidence_on(k.county_code || '000000', m.m::date) e
+          ), assessed AS (
+            SELECT pl.county_code, a.month, pl.id_number, pl.post_id, bool_or(a.result = 'fail') AS failed
+            FROM assessment a JOIN placement pl ON pl.id = a.placement_id
+            WHERE a.month BETWEEN from_month AND to_month AND a.county_code ^@ county_prefix
+              AND (EXISTS (SELECT 1 FROM evidence) OR EXISTS (SELECT 1 FROM policy WHERE policy.require = 'assessment'))
+            GROUP BY pl.county_code, a.month, pl.id_number, pl.post_id
+          ), standards AS (
+            SELECT k.county_code, k.post_type, k.month, s.monthly_fen
+            FROM (SELECT DISTINCT e.county_code, e.post_type, e.month FROM evidence e) k
+            CROSS JOIN LATERAL pay_standard_on(k.county_code || '000000', k.post_type, k.month) s
+          )
+          SELECT d.county_code, d.month, d.id_number, d.post_id, d.days_in_post,
+                 CASE WHEN h.reason IS NOT NULL THEN 0
+                      WHEN e.recorded_days > 0 AND a.failed IS NOT TRUE
+                        THEN (2 * coalesce(s.monthly_fen, 0)
+                                * greatest(0, d.days_in_post - e.absent_days - greatest(0, e.leave_days - coalesce(p.paid_leave_days, 0))) + m.days)
+                             / (2 * m.days)
+                      ELSE d.post_subsidy_fen END::bigint,
+                 d.social_insurance_fen, d.post_subsidy_standard_fen, d.social_insurance_standard_fen, h.reason
+          FROM pg_temp.old_worked(from_month, to_month, county_prefix, persons) d
+          LEFT JOIN policy p ON p.county_code = d.county_code AND p.month = d.month
+          LEFT JOIN evidence e ON e.county_code = d.county_code AND e.month = d.month AND e.id_number = d.id_number AND e.post_id = d.post_id
+          LEFT JOIN assessed a ON a.county_code = d.county_code AND a.month = d.month AND a.id_number = d.id_number AND a.post_id = d.post_id
+          LEFT JOIN standards s ON s.county_code = e.county_code AND s.post_type = e.post_type AND s.month = e.month
+          CROSS JOIN LATERAL (SELECT extract(day FROM d.month + interval '1 month' - interval '1 day')::int AS days) m
+          CROSS JOIN LATERAL (SELECT CASE WHEN p.require = 'assessment' AND a.county_code IS NULL THEN 'assessment-missing'
+                                          WHEN p.require = 'attendance' AND coalesce(e.recorded_days, 0) = 0 THEN 'attendance-missing'
+                                     END AS reason) h;
+        $$;
+        """
+
+    /// The rows of `payroll_due` (sql/0024: one pass, and no evidence work at all where none is
+    /// recorded or required) against the definition before it, over months with every kind of
+    /// case: attendance with absences, leave and blank days, starts and exits mid-month, two
+    /// contracts in a month, a death, a failed and an absent-days assessment, the same post held
+    /// twice in a month, paid leave, and a policy that requires attendance or assessments.
+    @Test func whatIsDueEqualsTheDefinitionBeforeWithAndWithoutEvidence() throws {
+        let world = try World()
+        let db = world.connection
+        let people = try (0..<10).map { try world.person(born: "19\(70 + $0)-01-01") }
+        for (i, person) in people.enumerated() {
+            try world.hire(try world.post(), person, i == 1 ? "2026-03-10" : "2026-03-01", i == 2 ? "2026-03-15" : "2026-12-31")
+        }
+        let ids = people.map(\.value)
+        try db.execute("""
+            INSERT INTO contract (county_code, placement_id, start_on, end_on)
+            SELECT county_code, id, '2026-03-16', '2026-12-31' FROM placement WHERE id_number = '\(ids[2])';
+            UPDATE placement SET exit_on = '2026-03-20', exit_reason = 'resigned' WHERE id_number = '\(ids[3])';
+            UPDATE placement SET exit_on = '2026-03-10', exit_reason = 'resigned' WHERE id_number = '\(ids[8])';
+            UPDATE contract SET end_on = '2026-03-10' WHERE placement_id = (SELECT id FROM placement WHERE id_number = '\(ids[8])');
+            INSERT INTO placement (county_code, post_id, id_number, start_on)
+            SELECT county_code, post_id, id_number, '2026-03-21' FROM placement WHERE id_number = '\(ids[8])';
+            INSERT INTO contract (county_code, placement_id, start_on, end_on)
+            SELECT county_code, id, '2026-03-21', '2026-12-31' FROM placement WHERE id_number = '\(ids[8])' AND start_on = '2026-03-21';
+            INSERT INTO assessment (county_code, placement_id, month, result, absent_days)
+            SELECT county_code, id, '2026-03-01', 'fail', 0 FROM placement WHERE id_number = '\(ids[5])';
+            INSERT INTO assessment (county_code, placement_id, month, result, absent_days)
+            SELECT county_code, id, m::date, 'pass', 2 FROM placement CROSS JOIN generate_series(date '2026-03-01', date '2026-05-01', interval '1 month') m
+            WHERE id_number IN ('\(ids[6])', '\(ids[9])');
+            """)
+        _ = try Persons.setStatus(db, id: people[4], status: "deceased", from: Day(iso: "2026-03-25")!, to: nil)
+        try db.execute(Self.definitionBefore)
+        func differences(_ from: String, _ to: String) throws -> String {
+            try db.query("""
+                SELECT (SELECT count(*) FROM payroll_due($1::date, $2::date, '320321')) || '/' ||
+                       (SELECT count(*) FROM (SELECT * FROM payroll_due($1::date, $2::date, '320321')
+                                              EXCEPT ALL SELECT * FROM pg_temp.old_due($1::date, $2::date, '320321', NULL)) x) || '/' ||
+                       (SELECT count(*) FROM (SELECT * FROM pg_temp.old_due($1::date, $2::date, '320321', NULL)
+                                              EXCEPT ALL SELECT * FROM payroll_due($1::date, $2::date, '320321')) y) || '/' ||
+                       (SELECT count(*) FROM (SELECT * FROM payroll_due($1::date, $2::date, '320321', $3::text[])
+                                              EXCEPT ALL SELECT * FROM pg_temp.old_due($1::date, $2::date, '320321', $3::text[])) z) AS d
+                """, [from + "-01", to + "-01", "{\(ids[2]),\(ids[8])}"])[0]["d"] ?? ""
+        }
+        // Nothing recorded or required: the lines without any evidence work.
+        do { let d = try differences("2026-03", "2026-05"); #expect(d == "26/0/0/0", "\(d)") }
+        #expect(try db.query("SELECT count(*) AS n FROM payroll_due('2026-03-01', '2026-05-01', '320321') WHERE held_reason IS NOT NULL")[0]["n"] == "0")
+        // Attendance in March and April, two leave days a month paid.
+        try db.execute("""
+            INSERT INTO attendance (county_code, id_number, month, days)
+            SELECT '320321', p, m::date, left(CASE WHEN m = '2026-03-01' THEN d.march ELSE d.april END,
+                                             extract(day FROM m + interval '1 month' - interval '1 day')::int)
+            FROM unnest(ARRAY['\(ids[0])', '\(ids[1])', '\(ids[2])', '\(ids[3])', '\(ids[4])', '\(ids[5])', '\(ids[8])'],
+                        ARRAY['AAALLLLPPPPPPPPPPPPPPPPPPPPPPPP', 'PPPPPPPPPAAPLLLPPPPPPPPPPPPPPPP', 'PPPPPPPPPPPPPPAAPPPPPPPPPPLLLPP',
+                              'PPPP--PPPPPPAPPPPPPPAAAAAAAAAAA', 'PPPPPPPPPPPPPPPPPPPPPPPPAAAAAAA', 'PPPPPPPPPPPPPPPPPPPPPPPPPPPPPPP',
+                              'PPPPPPPPPAAAAAAAAAALLLLPPPPPPPP'],
+                        ARRAY['PPPPPPPPPPPPPPPPPPPPPPPPPPPPPPP', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', '-------------------------------',
+                              'PPPPPPPPPPPPPPPPPPPPPPPPPPPPPPP', 'PPPPPPPPPPPPPPPPPPPPPPPPPPPPPPP', 'LLLLLLLLLLLLLLLLLLLLLLLLLLLLLLL',
+                              'PPPPPPPPPPPPPPPPPPPPPPPPPPPPPPL']) AS d(p, march, april)
+            CROSS JOIN generate_series(date '2026-03-01', date '2026-04-01', interval '1 month') m
+            """)
+        try ok(world, ["policy", "evidence", "--region", "320321", "--from", "2026-03", "--paid-leave-days", "2"])
+        do { let d = try differences("2026-03", "2026-05"); #expect(d == "26/0/0/0", "\(d)") }
+        #expect(try line(world, people[0], "2026-03") == "none")
+        try ok(world, ["payroll", "run", "2026-03"])
+        #expect(try line(world, people[0], "2026-03") == "67097/30000/-")   // 80000 × 26 / 31
+        // Attendance required from April, assessments from May: lines held where there is none.
+        try ok(world, ["policy", "evidence", "--region", "320321", "--from", "2026-04", "--require", "attendance"])
+        try ok(world, ["policy", "evidence", "--region", "320321", "--from", "2026-05", "--require", "assessment"])
+        do { let d = try differences("2026-03", "2026-05"); #expect(d == "26/0/0/0", "\(d)") }
+        let held = try db.query("""
+            SELECT string_agg(to_char(month, 'MM') || ':' || held_reason, ',' ORDER BY month, held_reason) AS h
+            FROM (SELECT month, held_reason FROM payroll_due('2026-03-01', '2026-05-01', '320321') WHERE held_reason IS NOT NULL
+                  GROUP BY month, held_reason) x
+            """)[0]["h"]
+        #expect(held == "04:attendance-missing,05:assessment-missing")
+    }
 }
