@@ -4,10 +4,12 @@
 --
 -- Now a statement that changes more than 100 rows appends one entry per county and per block
 -- of up to 10,000 of its rows (a `bulk entry`), instead of one per row. A bulk entry is an
--- entry like any other: time, role, operation, table; its row_before and row_after hold the
--- JSON *arrays* of the rows before and after (element i of one pairs with element i of the
--- other; `null` where a row has no before or no after), and its row_key names the key columns,
--- as `(id_number)`. Its digest is journal_digest of those fields, as for every entry, so the
+-- entry like any other: time, role, operation, table; its row_before and row_after are each a
+-- JSON array of two: the table's column names, and the rows before (after) as arrays of their
+-- values as text in that order (row i of one pairs with row i of the other; `null` where a row
+-- has no before or no after); its row_key names the key columns, as `(id_number)`. Values as
+-- text in column order cost half what to_json's objects do (it looks up each column's type and
+-- output function again for every row) and take half the space. Its digest is journal_digest of those fields, as for every entry, so the
 -- chain, `journal verify` and the entries written before stay exactly as they were: a row's
 -- JSON is always an object, an array always a bulk entry. A statement of up to 100 rows (what
 -- the tool writes outside imports and payroll runs) keeps one entry per row.
@@ -50,12 +52,19 @@ DECLARE
   region text[] := '{}';
   source text;
   changed bigint := 1;
+  -- The row as JSON, as a format taking the row's alias: an object for an entry of its own; in
+  -- a bulk entry its values as text, in the order of the table's columns.
+  as_json text := 'to_json(%s)';
 BEGIN
   IF TG_OP <> 'TRUNCATE' THEN
     EXECUTE format('SELECT count(*) FROM %s', CASE TG_OP WHEN 'DELETE' THEN 'old_rows' ELSE 'new_rows' END) INTO changed;
     IF changed = 0 THEN RETURN NULL; END IF;
   END IF;
-  SELECT array_agg(attname::text) INTO columns FROM pg_attribute WHERE attrelid = TG_RELID AND attnum > 0 AND NOT attisdropped;
+  SELECT array_agg(attname::text ORDER BY attnum) INTO columns FROM pg_attribute WHERE attrelid = TG_RELID AND attnum > 0 AND NOT attisdropped;
+  IF changed > 100 THEN
+    SELECT 'array_to_json(ARRAY[' || string_agg(format('%%1$s.%I::text', c), ', ' ORDER BY i) || '])' INTO as_json
+    FROM unnest(columns) WITH ORDINALITY AS a(c, i);
+  END IF;
   -- Only the domain tables' own triggers (0005, 0007) call this, with their key columns. It runs
   -- as the journal's owner: refuse anything else rather than journal or execute it.
   IF TG_TABLE_SCHEMA <> 'public' OR TG_WHEN <> 'AFTER' OR TG_LEVEL <> 'STATEMENT' OR TG_NARGS = 0
@@ -72,11 +81,11 @@ BEGIN
   IF TG_TABLE_NAME = 'region' THEN region := region || format(col, TG_ARGV[0], 'code'); END IF;
   IF 'county_code' = ANY (columns) THEN region := region || format('rpad(%s, 12, ''0'')', county); END IF;
   source := format('SELECT %s AS before, %s AS after, %s AS row_key, %s AS county_code, %s::text AS region_code',
-                   CASE TG_OP WHEN 'DELETE' THEN 'to_json(r)'
-                              WHEN 'UPDATE' THEN format('CASE WHEN o.%I IS NULL THEN NULL ELSE to_json(o) END', TG_ARGV[0])
+                   CASE TG_OP WHEN 'DELETE' THEN format(as_json, 'r')
+                              WHEN 'UPDATE' THEN format('CASE WHEN o.%I IS NULL THEN NULL ELSE %s END', TG_ARGV[0], format(as_json, 'o'))
                               ELSE 'NULL::json' END,
-                   CASE TG_OP WHEN 'INSERT' THEN 'to_json(r)'
-                              WHEN 'UPDATE' THEN format('CASE WHEN n.%I IS NULL THEN NULL ELSE to_json(n) END', TG_ARGV[0])
+                   CASE TG_OP WHEN 'INSERT' THEN format(as_json, 'r')
+                              WHEN 'UPDATE' THEN format('CASE WHEN n.%I IS NULL THEN NULL ELSE %s END', TG_ARGV[0], format(as_json, 'n'))
                               ELSE 'NULL::json' END,
                    CASE WHEN TG_OP = 'TRUNCATE' THEN 'NULL::text' ELSE row_key END,
                    CASE WHEN TG_OP = 'TRUNCATE' THEN 'NULL::text' ELSE county END,
@@ -102,8 +111,8 @@ BEGIN
       FROM (%s) g
       GROUP BY g.county_code, abs(hashtext(g.row_key)) %% %s
       $sql$, '(' || array_to_string(TG_ARGV, ',') || ')',
-      CASE WHEN TG_OP = 'INSERT' THEN 'NULL::json' ELSE 'json_agg(g.before)' END,
-      CASE WHEN TG_OP = 'DELETE' THEN 'NULL::json' ELSE 'json_agg(g.after)' END,
+      CASE WHEN TG_OP = 'INSERT' THEN 'NULL::json' ELSE format('json_build_array(%L::json, json_agg(g.before))', to_json(columns)) END,
+      CASE WHEN TG_OP = 'DELETE' THEN 'NULL::json' ELSE format('json_build_array(%L::json, json_agg(g.after))', to_json(columns)) END,
       source, (changed + 9999) / 10000);
   END IF;
   SELECT * INTO head FROM journal_head FOR UPDATE;
@@ -128,9 +137,9 @@ END $$;
 REVOKE ALL ON FUNCTION journal_statement() FROM PUBLIC;
 
 -- The journal row by row: an entry of one row as it is (item 0), and every row of a bulk entry
--- (item 1, 2, … in the order written) with its key, county and region read from it as the
--- trigger reads them from the table. With the caller's rights: the journal's row-level security
--- applies to the entries the rows come from.
+-- (item 1, 2, …) as a JSON object of its column names and values (as text), with its key,
+-- county and region read from it as the trigger reads them from the table. With the caller's
+-- rights: the journal's row-level security applies to the entries the rows come from.
 CREATE VIEW journal_row WITH (security_invoker = true) AS
 SELECT j.seq, 0::bigint AS item, j.at, j.role, j.operation, j.table_name, j.row_key, j.county_code, j.region_code,
        j.row_before, j.row_after
@@ -145,9 +154,10 @@ SELECT j.seq, x.item, j.at, j.role, j.operation, j.table_name,
                 rpad(r.el ->> 'county_code', 12, '0')),
        y.before, y.after
 FROM journal j
-CROSS JOIN LATERAL ROWS FROM (json_array_elements(j.row_before), json_array_elements(j.row_after)) WITH ORDINALITY AS x(b, a, item)
-CROSS JOIN LATERAL (SELECT CASE WHEN json_typeof(x.b) = 'object' THEN x.b END AS before,
-                           CASE WHEN json_typeof(x.a) = 'object' THEN x.a END AS after) y
+CROSS JOIN LATERAL (SELECT ARRAY(SELECT json_array_elements_text(coalesce(j.row_after, j.row_before) -> 0)) AS names) h
+CROSS JOIN LATERAL ROWS FROM (json_array_elements(j.row_before -> 1), json_array_elements(j.row_after -> 1)) WITH ORDINALITY AS x(b, a, item)
+CROSS JOIN LATERAL (SELECT CASE WHEN json_typeof(x.b) = 'array' THEN json_object(h.names, ARRAY(SELECT json_array_elements_text(x.b))) END AS before,
+                           CASE WHEN json_typeof(x.a) = 'array' THEN json_object(h.names, ARRAY(SELECT json_array_elements_text(x.a))) END AS after) y
 CROSS JOIN LATERAL (SELECT coalesce(y.after, y.before) AS el) r
 WHERE json_typeof(coalesce(j.row_after, j.row_before)) = 'array';
 REVOKE ALL ON journal_row FROM PUBLIC;

@@ -118,7 +118,9 @@ public enum Journal {
                   WHERE $1 <> '' AND j.table_name = 'placement' AND coalesce(j.row_after, j.row_before) ->> $1 = $2
                 ), entries AS (
                   SELECT j.* FROM journal_row j
-                  WHERE $1 = ''
+                  -- The latest rows are in the latest entries (each has one row or more):
+                  -- only those are read row by row.
+                  WHERE ($1 = '' AND j.seq >= (SELECT min(l.seq) FROM (SELECT seq FROM journal ORDER BY seq DESC LIMIT $4) l))
                      OR (j.table_name = $3 AND j.row_key = $2)
                      OR coalesce(j.row_after, j.row_before) ->> $1 = $2
                      OR (j.table_name IN ('contract', 'assessment')
