@@ -54,7 +54,7 @@ CROSS JOIN LATERAL (SELECT least(c.end_on, coalesce(pl.exit_on, c.end_on), date 
 WHERE d.days > 0")
 run=$(seconds "$bin" payroll run 2026-06 --database "$url")
 lines=$(psql "$url" -tAc "SELECT count(*) FROM payroll_line WHERE month = '2026-06-01'")
-# Every line in the journal (sql/0023: in bulk entries of up to 10,000 lines of one county).
+# Every line in the journal (sql/0023: in bulk entries, each of one county's lines).
 journaled=$(psql "$url" -tAc "SELECT count(*) FROM journal_row WHERE table_name = 'payroll_line' AND operation = 'INSERT'")
 same=$(psql "$url" -tAc "SELECT count(*) FROM (SELECT id_number, post_id, post_subsidy_fen + social_insurance_fen FROM bare_line EXCEPT ALL SELECT id_number, post_id, total_fen FROM payroll_line) d")
 export=$(seconds "$bin" payroll export 2026-06 --draft --database "$url" --output bench/data/payroll-2026-06.csv)

@@ -32,7 +32,7 @@ again=$(seconds "$bin" person import "$data/persons-$n.csv" --database "$url")
 import=$(printf '%s\n' "${journaled[@]}" | median)
 without=$(printf '%s\n' "${unjournaled[@]}" | median)
 rows=$(psql "$url" -tAc "SELECT count(*) FROM person")
-# The journal (sql/0023): one entry per county and 10,000 rows of a bulk statement; every
+# The journal (sql/0023): a bulk statement's rows in one entry per county and hash group; every
 # inserted person must be in it, row by row, once per round.
 entries=$(psql "$url" -tAc "SELECT count(*) FROM journal WHERE table_name = 'person' AND operation = 'INSERT'")
 journaled_rows=$(psql "$url" -tAc "SELECT count(*) FROM journal_row WHERE table_name = 'person' AND operation = 'INSERT'")

@@ -2,8 +2,8 @@
 -- entry per row cost ~15 s beside a 1.7 s INSERT: a row of JSON made and hashed per row (2 s),
 -- the chain's step called per row (3.5 s), and a million entries written and indexed (1.5 s+).
 --
--- Now a statement that changes more than 100 rows appends one entry per county and per block
--- of up to 10,000 of its rows (a `bulk entry`), instead of one per row. A bulk entry is an
+-- Now a statement that changes more than 100 rows appends one entry per county and hash group
+-- of its rows, as many groups as it has 10,000 rows (a `bulk entry`), instead of one per row. A bulk entry is an
 -- entry like any other: time, role, operation, table; its row_before and row_after are each a
 -- JSON array of two: the table's column names, and the rows before (after) as arrays of their
 -- values as text in that order (row i of one pairs with row i of the other; `null` where a row

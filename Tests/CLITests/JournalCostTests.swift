@@ -5,7 +5,7 @@ import TestSupport
 import WelfarePosts
 
 /// The journal of bulk statements (issue 17, sql/0023): a statement of more than 100 rows is
-/// journaled in one entry per county and block of 10,000 rows, holding its rows as JSON arrays;
+/// journaled in one entry per county and hash group (one group per 10,000 rows of the statement), holding its rows as JSON arrays;
 /// every row is still found, before and after, and any row altered or removed inside an entry is
 /// found by `journal verify`.
 @Suite("journal cost")
