@@ -100,9 +100,10 @@ public enum Journal {
         }
     }
 
-    /// Entries, oldest first: all of them (the latest `limit`), or those of one entity — its
-    /// own rows and every row that names it, including contracts and assessments of its
-    /// placements.
+    /// Rows journaled, oldest first: all of them (the latest `limit`), or those of one entity —
+    /// its own rows and every row that names it, including contracts and assessments of its
+    /// placements. Read row by row from `journal_row` (sql/0023): a row of a bulk entry is
+    /// numbered `ENTRY.ITEM`, a row with an entry of its own `ENTRY`.
     public static func show(_ connection: Connection, entity: Entity?, limit: Int, reveal: Bool) throws -> [Row] {
         let (column, key): (String, String) = switch entity {
         case .post(let id): ("post_id", id)
@@ -113,18 +114,20 @@ public enum Journal {
         return try Database.mapped {
             try connection.query("""
                 WITH placements AS (
-                  SELECT DISTINCT j.row_key FROM journal j
+                  SELECT DISTINCT j.row_key FROM journal_row j
                   WHERE $1 <> '' AND j.table_name = 'placement' AND coalesce(j.row_after, j.row_before) ->> $1 = $2
                 ), entries AS (
-                  SELECT j.* FROM journal j
-                  WHERE $1 = ''
+                  SELECT j.* FROM journal_row j
+                  -- The latest rows are in the latest entries (each has one row or more):
+                  -- only those are read row by row.
+                  WHERE ($1 = '' AND j.seq >= (SELECT min(l.seq) FROM (SELECT seq FROM journal ORDER BY seq DESC LIMIT $4) l))
                      OR (j.table_name = $3 AND j.row_key = $2)
                      OR coalesce(j.row_after, j.row_before) ->> $1 = $2
                      OR (j.table_name IN ('contract', 'assessment')
                          AND coalesce(j.row_after, j.row_before) ->> 'placement_id' IN (SELECT row_key FROM placements))
-                  ORDER BY j.seq DESC LIMIT $4
+                  ORDER BY j.seq DESC, j.item DESC LIMIT $4
                 )
-                SELECT seq, to_char(at, 'YYYY-MM-DD HH24:MI:SS') AS at, role, operation, table_name,
+                SELECT CASE WHEN item = 0 THEN seq::text ELSE seq || '.' || item END AS seq, to_char(at, 'YYYY-MM-DD HH24:MI:SS') AS at, role, operation, table_name,
                        CASE WHEN table_name = 'person' THEN shown_value('id_number', row_key, $5) ELSE row_key END AS row_key,
                        (SELECT string_agg(CASE WHEN operation = 'UPDATE'
                                                THEN k || ': ' || shown_value(k, row_before ->> k, $5) || ' → ' || shown_value(k, row_after ->> k, $5)
@@ -132,7 +135,7 @@ public enum Journal {
                         FROM json_object_keys(coalesce(row_after, row_before)) k
                         WHERE (operation <> 'UPDATE' OR row_before::jsonb -> k IS DISTINCT FROM row_after::jsonb -> k)
                           AND k NOT IN ('created_at', 'updated_at', 'recorded_at', 'run_at')) AS changes
-                FROM entries ORDER BY seq
+                FROM entries ORDER BY entries.seq, entries.item
                 """, [column, key, table, limit, reveal])
         }
     }
