@@ -20,16 +20,19 @@ public enum PersonImport {
 
     public static func run(_ connection: Connection, file: CSVFile, dryRun: Bool, from: Day? = nil, today: Day = .today()) throws -> ImportOutcome {
         let vocabulary = try Vocabulary.load(connection)
+        let fromISO = (from ?? today).iso
         return try Database.mapped {
             try connection.transaction {
                 var staging = try Staging(file: file, columns: columns, connection: connection, table: "person_stage",
                                           stagingColumns: staged) { row in
-                    clean(&row, vocabulary: vocabulary, from: from ?? today, today: today)
+                    clean(&row, vocabulary: vocabulary, from: fromISO, today: today)
                 }
+                // Hashed, not sorted: the repeated IDs first (usually none), then their lines.
                 try staging.check(connection, """
-                    SELECT line, 'id_number' AS key, first FROM (
-                      SELECT line, min(line) OVER (PARTITION BY id_number) AS first FROM person_stage) d
-                    WHERE line > first
+                    SELECT s.line, 'id_number' AS key, d.first FROM person_stage s
+                    JOIN (SELECT id_number, min(line) AS first FROM person_stage GROUP BY id_number HAVING count(*) > 1) d
+                      ON d.id_number = s.id_number
+                    WHERE s.line > d.first
                     """) { row in
                     Text(en: "this resident ID is already on line \(row["first"] ?? "?") of the file",
                          zh: "该身份证号已在文件第 \(row["first"] ?? "?") 行出现")
@@ -160,7 +163,7 @@ public enum PersonImport {
     }
 
     /// Checks one row's values; returns them normalised (codes, upper-case X, 12-digit village).
-    static func clean(_ row: inout ImportRow, vocabulary: Vocabulary, from: Day, today: Day) -> [String?]? {
+    static func clean(_ row: inout ImportRow, vocabulary: Vocabulary, from: String, today: Day) -> [String?]? {
         let id = row.residentID(today: today)
         let name = row.required("name", "姓名")
         let household = row.required("household_id", "户编号")
@@ -190,12 +193,12 @@ public enum PersonImport {
         }
         var effective = from
         if let text = row.value("effective_from") {
-            if let day = Day(iso: text) { effective = day } else {
+            if let day = Day(iso: text) { effective = day.iso } else {
                 row.problem("effective_from", Text(en: "'\(text)' is not a date: write YYYY-MM-DD", zh: "“\(text)”不是日期：请写成 YYYY-MM-DD"))
             }
         }
         guard row.problems.isEmpty, let id, let name, let household, let village, let category, let capacity else { return nil }
-        return [id, name, household, village, category, capacity, account, phone, effective.iso]
+        return [id, name, household, village, category, capacity, account, phone, effective]
     }
 }
 
