@@ -23,20 +23,29 @@ public enum PersonImport {
         let fromISO = (from ?? today).iso
         return try Database.mapped {
             try connection.transaction {
+                // A resident ID twice in the file: found as the rows stream, each ID packed into
+                // a number (17 digits and the check character), so no pass over the staged rows
+                // is needed for it. The repeated row is staged still, and checked like the rest.
+                var firstLine: [UInt64: Int32] = [:]
+                var repeated: [FileProblem] = []
                 var staging = try Staging(file: file, columns: columns, connection: connection, table: "person_stage",
                                           stagingColumns: staged) { row in
-                    clean(&row, vocabulary: vocabulary, from: fromISO, today: today)
+                    let values = clean(&row, vocabulary: vocabulary, from: fromISO, today: today)
+                    if let values, row.problems.isEmpty, let id = values[0], let key = packed(id) {
+                        if let first = firstLine[key] {
+                            let index = row.header.index(of: "id_number")
+                            repeated.append(FileProblem(
+                                line: row.line, column: index.map { $0 + 1 }, header: index.map { row.header.headers[$0] },
+                                problem: Text(en: "this resident ID is already on line \(first) of the file",
+                                              zh: "该身份证号已在文件第 \(first) 行出现")))
+                        } else {
+                            firstLine[key] = Int32(truncatingIfNeeded: row.line)
+                        }
+                    }
+                    return values
                 }
-                // Hashed, not sorted: the repeated IDs first (usually none), then their lines.
-                try staging.check(connection, """
-                    SELECT s.line, 'id_number' AS key, d.first FROM person_stage s
-                    JOIN (SELECT id_number, min(line) AS first FROM person_stage GROUP BY id_number HAVING count(*) > 1) d
-                      ON d.id_number = s.id_number
-                    WHERE s.line > d.first
-                    """) { row in
-                    Text(en: "this resident ID is already on line \(row["first"] ?? "?") of the file",
-                         zh: "该身份证号已在文件第 \(row["first"] ?? "?") 行出现")
-                }
+                firstLine = [:]
+                staging.add(repeated)
                 try staging.check(connection, """
                     SELECT s.line, 'village_code' AS key, s.village_code AS code FROM person_stage s
                     LEFT JOIN region r ON r.code = s.village_code WHERE r.code IS NULL
@@ -160,6 +169,26 @@ public enum PersonImport {
                    c.category, c.labour_capacity, c.bank_account
             FROM person_change c WHERE \(older) AND (c.history_from IS NULL OR c.day > c.history_from)
             """)
+    }
+
+    /// A checked resident ID (17 digits and a digit or X) as one number, one to one.
+    static func packed(_ id: String) -> UInt64? {
+        var value: UInt64 = 0
+        var count = 0
+        for byte in id.utf8 {
+            count += 1
+            if count < 18 {
+                guard byte >= 0x30 && byte <= 0x39 else { return nil }
+                value = value * 10 + UInt64(byte - 0x30)
+            } else if count == 18 {
+                let check: UInt64
+                if byte >= 0x30 && byte <= 0x39 { check = UInt64(byte - 0x30) } else if byte == UInt8(ascii: "X") { check = 10 } else { return nil }
+                value = value * 11 + check
+            } else {
+                return nil
+            }
+        }
+        return count == 18 ? value : nil
     }
 
     /// Checks one row's values; returns them normalised (codes, upper-case X, 12-digit village).

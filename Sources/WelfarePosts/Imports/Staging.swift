@@ -167,6 +167,11 @@ public struct Staging {
         }
     }
 
+    /// Adds problems found beside the staging (e.g. while the rows streamed).
+    public mutating func add(_ found: [FileProblem]) {
+        problems += found
+    }
+
     /// Throws the bad-file error listing every problem in line order, if there are any.
     public func requireNoProblems() throws {
         guard !problems.isEmpty else { return }
