@@ -32,13 +32,10 @@ let package = Package(
         // The domain: values, vocabulary, policy, use cases, imports, reports.
         .target(name: "WelfarePosts", dependencies: ["Postgres", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: fuzzFlags, plugins: ["EmbedMigrations"]),
         // The command line: parses, calls the library, prints.
-        // Released with the Swift runtime and Foundation linked in: a small command then spends
-        // no start-up time binding thousands of symbols across a dozen shared libraries
-        // (issue 17: about half of a `person show`'s instructions before).
         .executableTarget(name: "welfare-posts", dependencies: [
             "WelfarePosts",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]),
+        ]),
         // The file reader and value parsers under libFuzzer (deploy/fuzz.sh); built plainly, it
         // replays the corpus in Tests/fuzz-corpus.
         .executableTarget(name: "fuzz-values", dependencies: ["WelfarePosts"],
