@@ -3,11 +3,19 @@
 # province's 20 counties, 4,800 villages) by three bank profiles — CSV in UTF-8 (files of at
 # most 100,000 rows), xlsx (the same), and the bank template `序号|姓名|帐号|金额|身份证|` as
 # GBK text (1,000 rows a file) — beside a bare `COPY … TO` of the same rows (name, account,
-# amount, ID of each line, no netting, no files split) into one CSV file.
-# Usage: bench/bank-export.sh [N]
+# amount, ID of each line, no netting, no files split) into one CSV file. Also the plain
+# `payroll export` (the finance CSV of SPEC §10, 15 columns) beside a bare `COPY … TO` of the
+# same 15 columns written straight from the tables (no view, no formula guard).
+#
+# Goal (issue 17): each at most 3x its bare COPY. Checks that every export holds the bare
+# COPY's lines and total: the files' names carry their rows and totals (控制表 aside), the
+# plain export's rows and total column are summed. Exits non-zero when a goal is missed or a
+# count or total differs. ROUNDS (default 1) runs of each, taking turns; medians compared.
+# Usage: bench/bank-export.sh [N] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
+rounds=${2:-1}
 source bench/setup.sh
 made=$(seconds psql "$url" -v ON_ERROR_STOP=1 -q -v n="$n" <<'SQL'
 INSERT INTO pay_standard (region_code, post_type, effective_from, monthly_fen, social_insurance_fen)
@@ -42,17 +50,41 @@ SQL
 "$bin" payroll run 2026-01 --database "$url" >/dev/null
 "$bin" payroll approve 2026-01 --region 32 --database "$url" >/dev/null
 lines=$(psql "$url" -tAc "SELECT count(*) FROM payroll_line WHERE month = '2026-01-01'")
-rm -rf bench/data/bank && mkdir -p bench/data/bank/csv bench/data/bank/xlsx bench/data/bank/template
-bare=$(seconds psql "$url" -v ON_ERROR_STOP=1 -qc "\\copy (SELECT pe.name, l.id_number, pe.bank_account, to_char(l.total_fen / 100.0, 'FM999999990.00') FROM payroll_line l JOIN person pe ON pe.id_number = l.id_number WHERE l.month = '2026-01-01' ORDER BY l.county_code, l.post_id) TO 'bench/data/bank/bare.csv' WITH (FORMAT csv)")
-for profile in csv xlsx template; do
-  t=$(seconds "$bin" payroll export 2026-01 --profile "$profile" --database "$url" --output bench/data/bank/$profile)
-  files=$(ls bench/data/bank/$profile | wc -l)
-  [[ $files -gt 1 ]] || { echo "the export by profile $profile wrote no file" >&2; exit 1; }
-  bytes=$(du -sb bench/data/bank/$profile | cut -f1)
-  eval "t_$profile=$t files_$profile=$files bytes_$profile=$bytes"
+out=bench/data/bank
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+bare_sql="SELECT pe.name, l.id_number, pe.bank_account, to_char(l.total_fen / 100.0, 'FM999999990.00') FROM payroll_line l JOIN person pe ON pe.id_number = l.id_number WHERE l.month = '2026-01-01' ORDER BY l.county_code, l.post_id"
+# The plain export's 15 columns, straight from the tables.
+plain_sql="SELECT to_char(l.month, 'YYYY-MM'), l.county_code, t.name, CASE WHEN v.level = 5 THEN v.name END, l.post_id, p.post_type, p.funding_channel, l.name, l.id_number, l.bank_account, l.days_in_post, l.post_subsidy_fen * 0.01, l.social_insurance_fen * 0.01, l.adjustment_fen * 0.01, l.total_fen * 0.01 FROM payroll_line l JOIN post p ON p.id = l.post_id JOIN region v ON v.code = p.region_code JOIN region t ON t.code = rpad(left(p.region_code, 9), 12, '0') WHERE l.month = '2026-01-01' ORDER BY l.county_code, p.region_code, l.post_id, l.kind DESC, l.for_month"
+declare -A times
+for ((i = 1; i <= rounds; i++)); do
+  rm -rf "$out" && mkdir -p "$out"/csv "$out"/xlsx "$out"/template
+  times[bare]+="$(seconds psql "$url" -v ON_ERROR_STOP=1 -qc "\\copy ($bare_sql) TO '$out/bare.csv' WITH (FORMAT csv)") "
+  times[bare15]+="$(seconds psql "$url" -v ON_ERROR_STOP=1 -qc "\\copy ($plain_sql) TO '$out/bare15.csv' WITH (FORMAT csv)") "
+  times[plain]+="$(seconds "$bin" payroll export 2026-01 --database "$url" --output "$out/plain.csv") "
+  for profile in csv xlsx template; do
+    times[$profile]+="$(seconds "$bin" payroll export 2026-01 --profile "$profile" --database "$url" --output "$out/$profile") "
+  done
 done
-printf 'lines: %s; data made in %.1f s\n' "$lines" "$made"
-printf 'bare COPY ... TO (one CSV file):          %6.2f s  (%s bytes)\n' "$bare" "$(stat -c %s bench/data/bank/bare.csv)"
-printf 'export --profile csv (100,000 a file):    %6.2f s  (%.1fx), %s files, %s bytes\n' "$t_csv" "$(echo "$t_csv / $bare" | bc -l)" "$files_csv" "$bytes_csv"
-printf 'export --profile xlsx (100,000 a file):   %6.2f s  (%.1fx), %s files, %s bytes\n' "$t_xlsx" "$(echo "$t_xlsx / $bare" | bc -l)" "$files_xlsx" "$bytes_xlsx"
-printf 'export --profile template (GBK, 1,000):   %6.2f s  (%.1fx), %s files, %s bytes\n' "$t_template" "$(echo "$t_template / $bare" | bc -l)" "$files_template" "$bytes_template"
+med() { printf '%s\n' ${times[$1]} | median; }
+bare=$(med bare); bare15=$(med bare15)
+status=0
+# Rows and total of the bare COPY (yuan, two decimals), and of each export.
+read -r bare_rows bare_total < <(awk -F, '{ n++; s += $NF } END { printf "%d %.2f\n", n, s }' "$out/bare.csv")
+read -r plain_rows plain_total < <(tail -n +2 "$out/plain.csv" | awk -F, '{ n++; s += $NF } END { printf "%d %.2f\n", n, s }')
+report() { # name seconds limit-seconds limit-name rows total
+  local r; r=$(echo "$2 / $3" | bc -l)
+  printf '%-42s %6.2f s  (%.1fx %s, goal 3x)  rows %s, total %s\n' "$1" "$2" "$r" "$4" "$5" "$6"
+  (( $(echo "$r <= 3" | bc) )) || { echo "MISSED: $1 takes more than 3x its bare COPY" >&2; status=1; }
+  [[ "$5 $6" == "$bare_rows $bare_total" ]] || { echo "FAILED: $1 holds $5 rows, $6 yuan; the bare COPY $bare_rows rows, $bare_total yuan" >&2; status=1; }
+}
+printf 'lines: %s; data made in %.1f s; runs: %s\n' "$lines" "$made" "$rounds"
+printf '%-42s %6.2f s  rows %s, total %s\n' "bare COPY ... TO (4 columns, one file)" "$bare" "$bare_rows" "$bare_total"
+printf '%-42s %6.2f s\n' "bare COPY ... TO (the export's 15 columns)" "$bare15"
+report "payroll export (plain CSV, 15 columns)" "$(med plain)" "$bare15" "of the 15-column COPY" "$plain_rows" "$plain_total"
+for profile in csv xlsx template; do
+  # File names: PROFILE_BATCH_N笔_TOTAL元.EXT; the control sheet (控制表) is left out.
+  read -r rows total < <(ls "$out/$profile" | grep -v 控制表 | sed -E 's/.*_([0-9]+)笔_([0-9.]+)元.*/\1 \2/' | awk '{ n += $1; s += $2 } END { printf "%d %.2f\n", n, s }')
+  files=$(ls "$out/$profile" | wc -l); bytes=$(du -sb "$out/$profile" | cut -f1)
+  report "export --profile $profile ($files files, $bytes bytes)" "$(med "$profile")" "$bare" "of the 4-column COPY" "$rows" "$total"
+done
+exit $status

@@ -206,6 +206,51 @@ public final class Connection {
             if buffer.count >= 1 << 16 { try flush() }
         }
 
+        /// A value as a field of COPY's text format: backslash, tab and line breaks escaped, in
+        /// one pass over its bytes.
+        public func write(field text: String) throws {
+            var text = text
+            text.withUTF8 { bytes in
+                // Checked first, then appended whole: one access to the buffer, not one a byte.
+                guard bytes.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else {
+                    buffer.append(contentsOf: bytes)
+                    return
+                }
+                var escaped: [UInt8] = []
+                escaped.reserveCapacity(bytes.count + 8)
+                for byte in bytes {
+                    switch byte {
+                    case 0x5C: escaped.append(0x5C); escaped.append(0x5C)
+                    case 0x09: escaped.append(0x5C); escaped.append(UInt8(ascii: "t"))
+                    case 0x0A: escaped.append(0x5C); escaped.append(UInt8(ascii: "n"))
+                    case 0x0D: escaped.append(0x5C); escaped.append(UInt8(ascii: "r"))
+                    default: escaped.append(byte)
+                    }
+                }
+                buffer.append(contentsOf: escaped)
+            }
+            if buffer.count >= 1 << 16 { try flush() }
+        }
+
+        /// A whole number in decimal, without making a string of it.
+        public func write(decimal value: Int) throws {
+            var value = value
+            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+            let count = withUnsafeMutableBytes(of: &digits) { raw in
+                var at = raw.count
+                let negative = value < 0
+                repeat {
+                    at -= 1
+                    raw[at] = UInt8(ascii: "0") + UInt8(abs(value % 10))
+                    value /= 10
+                } while value != 0
+                if negative { at -= 1; raw[at] = UInt8(ascii: "-") }
+                return raw.count - at
+            }
+            withUnsafeBytes(of: &digits) { raw in buffer.append(contentsOf: raw[(raw.count - count)...]) }
+            if buffer.count >= 1 << 16 { try flush() }
+        }
+
         public func write(bytes: [UInt8]) throws {
             buffer.append(contentsOf: bytes)
             if buffer.count >= 1 << 16 { try flush() }

@@ -8,7 +8,7 @@ struct AttendanceCommand: ParsableCommand {
         subcommands: [Import.self, Show.self])
 
     struct Import: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "import", 
             abstract: tr("Import daily attendance (id_number 身份证号, date 日期, status 考勤状态: present 出勤, absent 缺勤, leave 请假).", "导入逐日考勤（列：身份证号、日期、考勤状态；考勤状态填出勤、缺勤或请假，也可填 present、absent、leave）。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("CSV file: UTF-8 (with or without BOM) or GBK.", "CSV 文件：UTF-8（有无 BOM 均可）或 GBK 编码。")) var file: String
@@ -32,7 +32,7 @@ struct AttendanceCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "show", 
             abstract: tr("A person's recorded months: the days (P present, A absent, L leave, - none) and their counts.", "查看某人已登记考勤的各月：逐日考勤（P 出勤、A 缺勤、L 请假、- 未登记）及各项天数。"))
         @OptionGroup var global: GlobalOptions
         @Option(help: .tr("Resident ID.", "身份证号。")) var person: String

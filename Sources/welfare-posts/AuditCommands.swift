@@ -23,7 +23,7 @@ struct AuditCommand: ParsableCommand {
         subcommands: [Violations.self, Summary.self, Report.self])
 
     struct Violations: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "violations", 
             abstract: tr("Every case of the rules of SPEC §7, one row each, with its basis (exit 0 whatever is found).", "列出每一条违规问题（规则见 SPEC §7），每个问题一行，附依据（无论查出什么，退出码均为 0）。"))
         @OptionGroup var global: GlobalOptions
         @OptionGroup var filter: AuditFilterOptions
@@ -49,7 +49,7 @@ struct AuditCommand: ParsableCommand {
     }
 
     struct Summary: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Cases and money at stake per rule and county, with totals.", "按规则和县区统计问题数和涉及金额，并给出合计。"))
+        static let configuration = CommandConfiguration(commandName: "summary", abstract: tr("Cases and money at stake per rule and county, with totals.", "按规则和县区统计问题数和涉及金额，并给出合计。"))
         @OptionGroup var global: GlobalOptions
         @OptionGroup var filter: AuditFilterOptions
 
@@ -120,7 +120,7 @@ struct LedgerCommand: ParsableCommand {
         subcommands: [Posts.self, Summary.self, Scale.self, Report.self])
 
     struct Posts: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "posts", 
             abstract: tr("Every post: region, type, developer, funding, pay standard, state, holder, contract, insurance end.", "逐岗列出：区划、岗位类型、开发主体、资金渠道、补贴标准、状态、在岗人员、合同、保险终止日期。"))
         @OptionGroup var global: GlobalOptions
         @Option(help: .tr("Only this region and those under it.", "只看该区划及其下级。")) var region: String?
@@ -151,7 +151,7 @@ struct LedgerCommand: ParsableCommand {
     }
 
     struct Summary: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "summary", 
             abstract: tr("Posts in force, filled and vacant, and the monthly subsidy commitment, by township, type, funding and developer.", "按乡镇、岗位类型、资金渠道和开发主体统计在册岗位、在岗和空岗数，以及每月补贴支出。"))
         @OptionGroup var global: GlobalOptions
         @Option(help: .tr("Only this region and those under it.", "只看该区划及其下级。")) var region: String?
@@ -178,7 +178,7 @@ struct LedgerCommand: ParsableCommand {
     }
 
     struct Scale: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "scale", 
             abstract: tr("Month by month: posts in force and filled at the month's end, people in post, hires and exits (规模总体稳定).", "逐月统计：月末在册岗位和在岗岗位数、在岗人数、聘用和退岗人数（规模总体稳定）。"))
         @OptionGroup var global: GlobalOptions
         @Option(help: .tr("First month (YYYY-MM).", "起始月份（YYYY-MM）。")) var from: String
@@ -245,7 +245,7 @@ struct JournalCommand: ParsableCommand {
         subcommands: [Verify.self, Show.self])
 
     struct Verify: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "verify", 
             abstract: tr("Check the hash chain and the seals of approved payrolls; exit 1 naming what was altered, removed or reordered.", "校验哈希链和已审核工资表的封签；发现被篡改、删除或调换顺序的记录时以退出码 1 指出。"))
         @OptionGroup var global: GlobalOptions
         @Option(help: .tr("With --hash: an entry whose hash was written down earlier (journal verify printed it).", "与 --hash 一起使用：此前记下哈希值的日志序号（journal verify 会打印）。")) var entry: Int64?
@@ -286,7 +286,7 @@ struct JournalCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("The history of a post or person (post:ID, person:ID), or the latest entries.", "某个岗位或人员的变更历史（post:编号、person:身份证号），或最近的日志。"))
+        static let configuration = CommandConfiguration(commandName: "show", abstract: tr("The history of a post or person (post:ID, person:ID), or the latest entries.", "某个岗位或人员的变更历史（post:编号、person:身份证号），或最近的日志。"))
         @OptionGroup var global: GlobalOptions
         @Option(help: .tr("post:320321-00001 or person:RESIDENT_ID.", "post:320321-00001 或 person:身份证号。")) var entity: String?
         @Option(help: .tr("At most this many entries, the latest.", "最多显示多少条（最近的）。")) var limit: Int = 1000

@@ -45,11 +45,11 @@ struct BankCommand: ParsableCommand {
                                                     subcommands: [Profile.self])
 
     struct Profile: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Bank profiles: the columns, encoding and format of a bank's or the 一卡通 platform's file.", "银行模板：代发银行或“一卡通”平台文件的列、编码和格式。"),
+        static let configuration = CommandConfiguration(commandName: "profile", abstract: tr("Bank profiles: the columns, encoding and format of a bank's or the 一卡通 platform's file.", "银行模板：代发银行或“一卡通”平台文件的列、编码和格式。"),
                                                         subcommands: [Add.self, List.self])
 
         struct Add: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: tr("Add a bank profile to a county, or replace the one of that name.", "为县添加银行模板，或替换同名模板。"))
+            static let configuration = CommandConfiguration(commandName: "add", abstract: tr("Add a bank profile to a county, or replace the one of that name.", "为县添加银行模板，或替换同名模板。"))
             @OptionGroup var global: GlobalOptions
             @Argument(help: .tr("The profile's name, e.g. 农商行 or 一卡通.", "模板名称，例如 农商行 或 一卡通。")) var name: String
             @Option(help: .tr("Columns in order, each key or key:name (keys: seq, batch and the export's columns), e.g. seq:序号,name:姓名,bank_account:帐号,total:金额,id_number:身份证.", "按顺序列出各列，每列写 key 或 key:列名（key 为 seq、batch 及导出文件的各列），例如 seq:序号,name:姓名,bank_account:帐号,total:金额,id_number:身份证。"))
@@ -89,7 +89,7 @@ struct BankCommand: ParsableCommand {
         }
 
         struct List: ParsableCommand {
-            static let configuration = CommandConfiguration(abstract: tr("List the bank profiles of a region's counties.", "列出区划内各县的银行模板。"))
+            static let configuration = CommandConfiguration(commandName: "list", abstract: tr("List the bank profiles of a region's counties.", "列出区划内各县的银行模板。"))
             @OptionGroup var global: GlobalOptions
             @Option(help: .tr("Region (default: all you may see).", "区划（默认：您可查看的全部）。")) var region: String?
 
@@ -119,7 +119,7 @@ struct RecoveryCommand: ParsableCommand {
                                                     subcommands: [List.self, Settle.self])
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Recoveries (open ones unless --all).", "追缴清单（默认只列未结清的，--all 列出全部）。"))
+        static let configuration = CommandConfiguration(commandName: "list", abstract: tr("Recoveries (open ones unless --all).", "追缴清单（默认只列未结清的，--all 列出全部）。"))
         @OptionGroup var global: GlobalOptions
         @Option(help: .tr("Region (default: all you may see).", "区划（默认：您可查看的全部）。")) var region: String?
         @Flag(help: .tr("Settled ones too.", "同时列出已结清的。")) var all = false
@@ -146,7 +146,7 @@ struct RecoveryCommand: ParsableCommand {
     }
 
     struct Settle: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Record how a recovery was settled.", "登记追缴的结清方式。"))
+        static let configuration = CommandConfiguration(commandName: "settle", abstract: tr("Record how a recovery was settled.", "登记追缴的结清方式。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("The recovery's number (recovery list).", "追缴编号（见 recovery list）。")) var id: Int64
         @Option(help: .tr("Date settled (YYYY-MM-DD).", "结清日期（YYYY-MM-DD）。")) var on: String
@@ -170,7 +170,7 @@ struct RecoveryCommand: ParsableCommand {
 
 extension PayrollCommand {
     struct Check: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Lines the bank will reject or that should not be paid: no account, a malformed account, one account for several persons, a person dead or ineligible in the month.", "银行会退回或不应发放的明细：无账号、账号格式错误、一个账号对应多人、当月死亡或不符合条件的人员。"))
+        static let configuration = CommandConfiguration(commandName: "check", abstract: tr("Lines the bank will reject or that should not be paid: no account, a malformed account, one account for several persons, a person dead or ineligible in the month.", "银行会退回或不应发放的明细：无账号、账号格式错误、一个账号对应多人、当月死亡或不符合条件的人员。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Month (YYYY-MM).", "月份（YYYY-MM）。")) var month: String
         @Option(help: .tr("Region (default: every county).", "区划（默认：所有县）。")) var region: String?
@@ -204,7 +204,7 @@ extension PayrollCommand {
     }
 
     struct Resubmit: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Write the transfers the bank reported failed again, to the account now in force, as a new batch; each failure once.", "将银行回单中失败的转账按现行账号重新生成为新批次；每笔失败只重发一次。"))
+        static let configuration = CommandConfiguration(commandName: "resubmit", abstract: tr("Write the transfers the bank reported failed again, to the account now in force, as a new batch; each failure once.", "将银行回单中失败的转账按现行账号重新生成为新批次；每笔失败只重发一次。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Month (YYYY-MM).", "月份（YYYY-MM）。")) var month: String
         @Option(help: .tr("County (default: your own).", "县（默认：您所在的县）。")) var region: String?
@@ -226,7 +226,7 @@ extension PayrollCommand {
 
 extension PayrollCommand {
     struct Notice: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Write the month's payment notice of a village (names, masked IDs, days, amounts) as an HTML page to post publicly, printable on A4.", "生成某村当月补贴发放公示（姓名、隐藏部分的身份证号、在岗天数、金额），为可在 A4 纸上打印张贴的 HTML 页面。"))
+        static let configuration = CommandConfiguration(commandName: "notice", abstract: tr("Write the month's payment notice of a village (names, masked IDs, days, amounts) as an HTML page to post publicly, printable on A4.", "生成某村当月补贴发放公示（姓名、隐藏部分的身份证号、在岗天数、金额），为可在 A4 纸上打印张贴的 HTML 页面。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Month (YYYY-MM).", "月份（YYYY-MM）。")) var month: String
         @Option(help: .tr("The village (12 digits).", "村（12位代码）。")) var region: String
@@ -247,7 +247,7 @@ extension PayrollCommand {
     }
 
     struct Timeliness: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("How promptly each county paid each approved month (按时足额): days from the month's end to full payment, share paid in full within 30 days.", "各县各月按时足额发放情况：自月末至足额发放的天数，30天内足额发放的比例。"))
+        static let configuration = CommandConfiguration(commandName: "timeliness", abstract: tr("How promptly each county paid each approved month (按时足额): days from the month's end to full payment, share paid in full within 30 days.", "各县各月按时足额发放情况：自月末至足额发放的天数，30天内足额发放的比例。"))
         @OptionGroup var global: GlobalOptions
         @Option(help: .tr("Region (default: every county).", "区划（默认：所有县）。")) var region: String?
         @Option(help: .tr("First month (YYYY-MM).", "起始月份（YYYY-MM）。")) var from: String?

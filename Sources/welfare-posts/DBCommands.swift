@@ -6,7 +6,7 @@ struct DB: ParsableCommand {
         commandName: "db", abstract: tr("Create or upgrade the database schema.", "创建或升级数据库结构。"), subcommands: [Migrate.self, Status.self])
 
     struct Migrate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Apply pending migrations, each in its own transaction.", "执行待执行的迁移，每个迁移一个事务。"))
+        static let configuration = CommandConfiguration(commandName: "migrate", abstract: tr("Apply pending migrations, each in its own transaction.", "执行待执行的迁移，每个迁移一个事务。"))
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
@@ -21,7 +21,7 @@ struct DB: ParsableCommand {
     }
 
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("List applied and pending migrations.", "列出已执行和待执行的迁移。"))
+        static let configuration = CommandConfiguration(commandName: "status", abstract: tr("List applied and pending migrations.", "列出已执行和待执行的迁移。"))
         @OptionGroup var global: GlobalOptions
 
         func run() throws {

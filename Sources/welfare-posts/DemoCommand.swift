@@ -2,7 +2,7 @@ import ArgumentParser
 import WelfarePosts
 
 struct Demo: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "demo", 
         abstract: tr("Load a demo county (丰县, Jiangsu) into the connected database and show what it holds.", "向所连接的数据库载入演示县（江苏丰县）并展示其内容。"))
     @OptionGroup var global: GlobalOptions
 

@@ -65,7 +65,7 @@ struct PostCommand: ParsableCommand {
         subcommands: [Propose.self, Approve.self, Reject.self, Close.self, List.self, Show.self, Import.self])
 
     struct Propose: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Propose a post in a township or village (按需设岗).", "在乡镇或村申报一个岗位（按需设岗）。"))
+        static let configuration = CommandConfiguration(commandName: "propose", abstract: tr("Propose a post in a township or village (按需设岗).", "在乡镇或村申报一个岗位（按需设岗）。"))
         @OptionGroup var global: GlobalOptions
         @Option(help: .tr("Township or village code.", "乡镇或村的区划代码。")) var region: String
         @Option(help: .tr("Post type code or label.", "岗位类型（代码或中文名称）。")) var type: String
@@ -85,7 +85,7 @@ struct PostCommand: ParsableCommand {
     }
 
     struct Approve: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Approve a proposed post (checks PAY_STANDARD and QUOTA).", "审批一个待审批的岗位（检查补贴标准 PAY_STANDARD 和岗位总量 QUOTA）。"))
+        static let configuration = CommandConfiguration(commandName: "approve", abstract: tr("Approve a proposed post (checks PAY_STANDARD and QUOTA).", "审批一个待审批的岗位（检查补贴标准 PAY_STANDARD 和岗位总量 QUOTA）。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Post ID.", "岗位编号。")) var post: String
         @Option(help: .tr("Approval date (default today; on or after the proposal).", "审批日期（默认今天；不早于申报日期）。")) var on: String?
@@ -98,7 +98,7 @@ struct PostCommand: ParsableCommand {
     }
 
     struct Reject: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Reject a proposed post.", "驳回一个待审批的岗位。"))
+        static let configuration = CommandConfiguration(commandName: "reject", abstract: tr("Reject a proposed post.", "驳回一个待审批的岗位。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Post ID.", "岗位编号。")) var post: String
         @Option(help: .tr("Why.", "原因。")) var reason: String
@@ -113,7 +113,7 @@ struct PostCommand: ParsableCommand {
     }
 
     struct Close: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Close an approved post from a date on (it must be vacant from then).", "自某日起撤销一个在册岗位（该日起须无人在岗）。"))
+        static let configuration = CommandConfiguration(commandName: "close", abstract: tr("Close an approved post from a date on (it must be vacant from then).", "自某日起撤销一个在册岗位（该日起须无人在岗）。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Post ID.", "岗位编号。")) var post: String
         @Option(help: .tr("First day the post no longer exists.", "岗位不再存在的第一天。")) var on: String
@@ -129,7 +129,7 @@ struct PostCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("List posts as they stood on a day: their state then and their holder then.", "列出某日的岗位：当日的状态和当日的在岗人员。"))
+        static let configuration = CommandConfiguration(commandName: "list", abstract: tr("List posts as they stood on a day: their state then and their holder then.", "列出某日的岗位：当日的状态和当日的在岗人员。"))
         @OptionGroup var global: GlobalOptions
         @Option(help: .tr("Only posts in this region and below.", "只看该区划及其下级的岗位。")) var region: String?
         @Option(help: .tr("proposed, approved, rejected or closed (the state on the day).", "当日状态：proposed（待审批）、approved（在册）、rejected（已驳回）或 closed（已撤销）。")) var state: String?
@@ -158,7 +158,7 @@ struct PostCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Show a post and everyone who has held it.", "查看一个岗位及其历任在岗人员。"))
+        static let configuration = CommandConfiguration(commandName: "show", abstract: tr("Show a post and everyone who has held it.", "查看一个岗位及其历任在岗人员。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Post ID.", "岗位编号。")) var post: String
         @Flag(help: .tr("Show holders' full resident IDs.", "显示在岗人员完整的身份证号。")) var reveal = false
@@ -181,7 +181,7 @@ struct PostCommand: ParsableCommand {
 }
 
 struct Hire: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "hire", 
         abstract: tr("Hire a person into a post with a first contract (以岗聘任); or, with --void, cancel a placement typed in by mistake.",
                      "聘用人员到岗位并签订首份合同（以岗聘任）；或用 --void 撤销误录的聘用。"),
         discussion: tr("""
@@ -237,7 +237,7 @@ struct Hire: ParsableCommand {
 }
 
 struct Renew: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: tr("Sign the next contract of a person's open placement.", "为在岗人员续签下一份合同。"))
+    static let configuration = CommandConfiguration(commandName: "renew", abstract: tr("Sign the next contract of a person's open placement.", "为在岗人员续签下一份合同。"))
     @OptionGroup var global: GlobalOptions
     @Option(help: .tr("Resident ID.", "身份证号。")) var person: String
     @Option(help: .tr("First day (default: the day after the current contract ends).", "起始日期（默认：现合同终止日的次日）。")) var start: String?
@@ -254,7 +254,7 @@ struct Renew: ParsableCommand {
 }
 
 struct Exit: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "exit", 
         abstract: tr("Close a person's open placement (有序退岗); the date is their last day in post. With --correct, change the exit date or reason of their latest placement.",
                      "为人员办理退岗（有序退岗）；日期为最后在岗日。用 --correct 更正其最近一次退岗的日期或原因。"))
     @OptionGroup var global: GlobalOptions
@@ -284,7 +284,7 @@ struct InsuranceCommand: ParsableCommand {
         commandName: "insurance", abstract: tr("Accident-injury insurance policies.", "意外伤害商业保险。"), subcommands: [Add.self, Import.self])
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Record a policy (the same person, insurer and number replaces it).", "登记一份保单（同一人员、保险公司和保单号的记录将被替换）。"))
+        static let configuration = CommandConfiguration(commandName: "add", abstract: tr("Record a policy (the same person, insurer and number replaces it).", "登记一份保单（同一人员、保险公司和保单号的记录将被替换）。"))
         @OptionGroup var global: GlobalOptions
         @Option(help: .tr("Resident ID.", "身份证号。")) var person: String
         @Option(help: .tr("Insurance company.", "保险公司。")) var insurer: String
@@ -313,7 +313,7 @@ struct InsuranceCommand: ParsableCommand {
     }
 
     struct Import: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Import policies from CSV.", "从 CSV 文件导入保单。"))
+        static let configuration = CommandConfiguration(commandName: "import", abstract: tr("Import policies from CSV.", "从 CSV 文件导入保单。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("CSV file: UTF-8 (with or without BOM) or GBK.", "CSV 文件：UTF-8（有无 BOM 均可）或 GBK 编码。")) var file: String
         @Flag(help: .tr("Check the file and report, without writing.", "试运行：只检查文件并报告，不写入。")) var dryRun = false

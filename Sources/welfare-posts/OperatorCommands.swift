@@ -19,7 +19,7 @@ struct OperatorCommand: ParsableCommand {
     }
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "add", 
             abstract: tr("Add an operator or change their role and region (creates the login role if missing; the DBA sets its password).", "添加操作员或修改其角色和区域（登录名不存在时会创建；密码由数据库管理员设置）。"),
             discussion: tr("Roles: township-admin 乡镇管理员, county-admin 县级管理员, finance 财务人员, auditor 审计人员, system-admin 系统管理员.", "角色：township-admin 乡镇管理员、county-admin 县级管理员、finance 财务人员、auditor 审计人员、system-admin 系统管理员。"))
         @OptionGroup var global: GlobalOptions
@@ -35,7 +35,7 @@ struct OperatorCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("List operators.", "列出操作员。"))
+        static let configuration = CommandConfiguration(commandName: "list", abstract: tr("List operators.", "列出操作员。"))
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
@@ -45,7 +45,7 @@ struct OperatorCommand: ParsableCommand {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "remove", 
             abstract: tr("Remove an operator: their record and role membership (the login role stays, with access to nothing).", "删除操作员：删除其记录和角色（登录名保留，但不再能访问任何数据）。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Login role name.", "登录名。")) var login: String

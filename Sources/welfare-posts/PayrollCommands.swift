@@ -4,7 +4,7 @@ import Postgres
 import WelfarePosts
 
 struct Assess: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: tr("Record a person's assessment for a month (pass or fail, absent days).", "登记人员某月的考核结果（合格或不合格，缺勤天数）。"))
+    static let configuration = CommandConfiguration(commandName: "assess", abstract: tr("Record a person's assessment for a month (pass or fail, absent days).", "登记人员某月的考核结果（合格或不合格，缺勤天数）。"))
     @OptionGroup var global: GlobalOptions
     @Option(help: .tr("Resident ID.", "身份证号。")) var person: String
     @Option(help: .tr("Month assessed (YYYY-MM).", "考核月份（YYYY-MM）。")) var month: String
@@ -31,7 +31,7 @@ struct AssessmentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "assessment", abstract: tr("Assessments in bulk.", "批量导入考核结果。"), subcommands: [Import.self])
 
     struct Import: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Import assessments (id_number 身份证号, month 考核月份, result 考核结果, absent_days 缺勤天数†).", "导入考核结果（列：身份证号、考核月份、考核结果、缺勤天数†）。"))
+        static let configuration = CommandConfiguration(commandName: "import", abstract: tr("Import assessments (id_number 身份证号, month 考核月份, result 考核结果, absent_days 缺勤天数†).", "导入考核结果（列：身份证号、考核月份、考核结果、缺勤天数†）。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("CSV file.", "CSV 文件。")) var file: String
         @Flag(help: .tr("Check the file and report, without writing.", "试运行：只检查文件并报告，不写入。")) var dryRun = false
@@ -49,7 +49,7 @@ struct PayrollCommand: ParsableCommand {
         subcommands: [Run.self, Check.self, Approve.self, Export.self, Summary.self, Reconcile.self, Resubmit.self, Held.self, Notice.self, Timeliness.self])
 
     struct Run: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Write the draft lines of a month (and adjustments of approved earlier months).", "生成某月的工资表草稿（以及以前已审核月份的补扣发）。"))
+        static let configuration = CommandConfiguration(commandName: "run", abstract: tr("Write the draft lines of a month (and adjustments of approved earlier months).", "生成某月的工资表草稿（以及以前已审核月份的补扣发）。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Month (YYYY-MM).", "月份（YYYY-MM）。")) var month: String
         @Option(help: .tr("Region whose counties to run (default: every county).", "为该区划下的各县生成（默认：所有县）。")) var region: String?
@@ -72,7 +72,7 @@ struct PayrollCommand: ParsableCommand {
     }
 
     struct Held: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "held", 
             abstract: tr("A month's held lines: post subsidy held at zero for want of the evidence the county requires.", "某月暂缓发放的明细：缺少本县要求的在岗证明，岗位补贴暂按 0 元计。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Month (YYYY-MM).", "月份（YYYY-MM）。")) var month: String
@@ -97,7 +97,7 @@ struct PayrollCommand: ParsableCommand {
     }
 
     struct Approve: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Approve (lock for good) the drafts of a month in a region.", "审核某区划某月的工资表草稿（审核后永久锁定）。"))
+        static let configuration = CommandConfiguration(commandName: "approve", abstract: tr("Approve (lock for good) the drafts of a month in a region.", "审核某区划某月的工资表草稿（审核后永久锁定）。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Month (YYYY-MM).", "月份（YYYY-MM）。")) var month: String
         @Option(help: .tr("County, or a region whose counties to approve.", "县，或要审核其下各县的区划。")) var region: String
@@ -114,7 +114,7 @@ struct PayrollCommand: ParsableCommand {
     }
 
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "export", 
             abstract: tr("Export a month's lines for finance: CSV, UTF-8 with BOM, IDs and accounts in full (Chinese headers with --lang zh).", "为财务导出某月发放明细：CSV，UTF-8 带 BOM，身份证号和账号完整（--lang zh 时为中文表头）。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Month (YYYY-MM).", "月份（YYYY-MM）。")) var month: String
@@ -181,7 +181,7 @@ struct PayrollCommand: ParsableCommand {
     }
 
     struct Summary: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Totals of a month: overall and per county, township, funding channel and post type.", "某月合计：总计，以及按县、乡镇、资金渠道和岗位类型的小计。"))
+        static let configuration = CommandConfiguration(commandName: "summary", abstract: tr("Totals of a month: overall and per county, township, funding channel and post type.", "某月合计：总计，以及按县、乡镇、资金渠道和岗位类型的小计。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Month (YYYY-MM).", "月份（YYYY-MM）。")) var month: String
         @Option(help: .tr("Region (default: every county).", "区划（默认：所有县）。")) var region: String?
@@ -211,7 +211,7 @@ struct PayrollCommand: ParsableCommand {
     }
 
     struct Reconcile: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "reconcile", 
             abstract: tr("Record the bank's results for a month (id_number, post_id†, bank_account, amount, paid_on, status†, failure_reason†, reference†): payments, failures, and what is missing.", "登记银行某月的回单（列：身份证号、岗位编号†、银行账号、金额、发放日期、状态†、失败原因†、交易流水号†）：成功、失败及缺少回单的笔数。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Month the payments are for (YYYY-MM).", "发放所属月份（YYYY-MM）。")) var month: String
@@ -230,7 +230,7 @@ struct DisbursementCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "disbursement", abstract: tr("Payments made in the past.", "历史发放记录。"), subcommands: [Import.self])
 
     struct Import: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "import", 
             abstract: tr("Record past payments of any month (id_number, month, post_id†, bank_account, amount, paid_on).", "登记任意月份的历史发放（列：身份证号、发放月份、岗位编号†、银行账号、金额、发放日期）。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("CSV file.", "CSV 文件。")) var file: String

@@ -9,7 +9,7 @@ struct PolicyCommand: ParsableCommand {
         subcommands: [Pay.self, Eligibility.self, Quota.self, Evidence.self, Show.self])
 
     struct Pay: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Set the monthly pay standard of a post type (county level or above).", "设定某类岗位的月补贴标准（县级及以上）。"))
+        static let configuration = CommandConfiguration(commandName: "pay", abstract: tr("Set the monthly pay standard of a post type (county level or above).", "设定某类岗位的月补贴标准（县级及以上）。"))
         @OptionGroup var global: GlobalOptions
         @Option(help: .tr("County, city or province code.", "县、市或省的区划代码。")) var region: String
         @Option(help: .tr("Post type code or Chinese label.", "岗位类型（代码或中文名称）。")) var type: String
@@ -35,7 +35,7 @@ struct PolicyCommand: ParsableCommand {
     }
 
     struct Eligibility: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Set ages, household cap and eligible categories (county level or above).", "设定年龄范围、每户上限和可安置的人员类别（县级及以上）。"))
+        static let configuration = CommandConfiguration(commandName: "eligibility", abstract: tr("Set ages, household cap and eligible categories (county level or above).", "设定年龄范围、每户上限和可安置的人员类别（县级及以上）。"))
         @OptionGroup var global: GlobalOptions
         @Option(help: .tr("County, city or province code.", "县、市或省的区划代码。")) var region: String
         @Option(help: .tr("First day in force (YYYY-MM-DD).", "生效日期（YYYY-MM-DD）。")) var from: String
@@ -68,7 +68,7 @@ struct PolicyCommand: ParsableCommand {
     }
 
     struct Quota: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Set the most posts a county may have approved and open in a year.", "设定某县某年度在册岗位的最多数量。"))
+        static let configuration = CommandConfiguration(commandName: "quota", abstract: tr("Set the most posts a county may have approved and open in a year.", "设定某县某年度在册岗位的最多数量。"))
         @OptionGroup var global: GlobalOptions
         @Option(help: .tr("County code.", "县的区划代码。")) var region: String
         @Option(help: .tr("Year.", "年度。")) var year: Int
@@ -95,7 +95,7 @@ struct PolicyCommand: ParsableCommand {
     }
 
     struct Evidence: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "evidence", 
             abstract: tr("Set the evidence of work a month's pay needs (none, assessment, attendance) and paid leave days (county level or above).", "设定发放每月补贴所需的在岗证明（none 不要求、assessment 考核、attendance 考勤）和带薪请假天数（县级及以上）。"))
         @OptionGroup var global: GlobalOptions
         @Option(help: .tr("County, city or province code.", "县、市或省的区划代码。")) var region: String
@@ -117,7 +117,7 @@ struct PolicyCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Show the policy in force for a region on a day.", "查看某区划某日执行的政策。"))
+        static let configuration = CommandConfiguration(commandName: "show", abstract: tr("Show the policy in force for a region on a day.", "查看某区划某日执行的政策。"))
         @OptionGroup var global: GlobalOptions
         @Option(help: .tr("Region code.", "区划代码。")) var region: String
         @Option(help: .tr("Day (YYYY-MM-DD, default today in China).", "日期（YYYY-MM-DD，默认北京时间今天）。")) var on: String?

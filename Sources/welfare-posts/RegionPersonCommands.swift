@@ -21,7 +21,7 @@ struct RegionCommand: ParsableCommand {
         commandName: "region", abstract: tr("The statistical division tree.", "统计用区划。"), subcommands: [Import.self, List.self])
 
     struct Import: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "import", 
             abstract: tr("Import regions from CSV (code 区划代码, name 名称).", "从 CSV 文件导入区划（列：区划代码、名称）。"),
             discussion: tr("""
                 A county's own file (its county, townships and villages, without the province and city rows) \
@@ -55,7 +55,7 @@ struct RegionCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("List regions, all or under one code.", "列出全部区划，或某区划及其下级。"))
+        static let configuration = CommandConfiguration(commandName: "list", abstract: tr("List regions, all or under one code.", "列出全部区划，或某区划及其下级。"))
         @OptionGroup var global: GlobalOptions
         @Option(help: .tr("Only this region and those under it.", "只看该区划及其下级。")) var under: String?
 
@@ -79,7 +79,7 @@ struct PersonCommand: ParsableCommand {
         commandName: "person", abstract: tr("Persons who may be placed in posts.", "可安置上岗的人员。"), subcommands: [Import.self, Show.self, List.self, Status.self])
 
     struct Import: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Import or update persons from CSV (upsert by resident ID).", "从 CSV 文件导入或更新人员（按身份证号新增或更新）。"))
+        static let configuration = CommandConfiguration(commandName: "import", abstract: tr("Import or update persons from CSV (upsert by resident ID).", "从 CSV 文件导入或更新人员（按身份证号新增或更新）。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("CSV file: UTF-8 (with or without BOM) or GBK; English or Chinese headers.", "CSV 文件：UTF-8（有无 BOM 均可）或 GBK 编码；表头可用中文或英文。")) var file: String
         @Flag(help: .tr("Check the file and report, without writing.", "试运行：只检查文件并报告，不写入。")) var dryRun = false
@@ -94,7 +94,7 @@ struct PersonCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Show a person as on a day: their facts then, household, statuses, placements, earlier facts.", "查看人员在某日的信息：当日的各项信息、同户成员、人员状态、聘用记录和以往信息。"))
+        static let configuration = CommandConfiguration(commandName: "show", abstract: tr("Show a person as on a day: their facts then, household, statuses, placements, earlier facts.", "查看人员在某日的信息：当日的各项信息、同户成员、人员状态、聘用记录和以往信息。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Resident ID (身份证号).", "身份证号。")) var id: String
         @Option(help: .tr("The day (default today): category, capacity, household, village and account in force then.", "日期（默认今天）：显示当日有效的人员类别、劳动能力、户、村和银行账号。")) var on: String?
@@ -160,7 +160,7 @@ struct PersonCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "list", 
             abstract: tr("Find persons without their resident ID: by name, village, household, in post.", "不用身份证号查找人员：按姓名、村、户、是否在岗。"),
             discussion: tr("""
                 Filters combine; without any, every person of your region is listed. Resident IDs are masked \
@@ -201,7 +201,7 @@ struct PersonCommand: ParsableCommand {
     }
 
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "status", 
             abstract: tr("Record a status period (deceased, village-cadre, public-employee, employed, pensioner).", "登记人员状态及其期间（死亡、村干部、财政供养人员、已稳定就业、领取职工养老金）。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Resident ID (身份证号).", "身份证号。")) var id: String

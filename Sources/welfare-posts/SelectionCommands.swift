@@ -15,7 +15,7 @@ func writeOutputFile(_ path: String, _ bytes: [UInt8]) throws {
 }
 
 struct Apply: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: tr("Record a person's application for a post (报名).", "登记某人报名某个岗位。"))
+    static let configuration = CommandConfiguration(commandName: "apply", abstract: tr("Record a person's application for a post (报名).", "登记某人报名某个岗位。"))
     @OptionGroup var global: GlobalOptions
     @Option(help: .tr("Post ID.", "岗位编号。")) var post: String
     @Option(help: .tr("Resident ID.", "身份证号。")) var person: String
@@ -40,7 +40,7 @@ struct ApplicationCommand: ParsableCommand {
         commandName: "application", abstract: tr("Applications for posts.", "岗位报名。"), subcommands: [Import.self])
 
     struct Import: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "import", 
             abstract: tr("Import applications from CSV (post_id 岗位编号, id_number 身份证号, applied_on 报名日期).", "从 CSV 文件导入报名（列：岗位编号、身份证号、报名日期）。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("CSV file: UTF-8 (with or without BOM) or GBK.", "CSV 文件：UTF-8（有无 BOM 均可）或 GBK 编码。")) var file: String
@@ -54,7 +54,7 @@ struct ApplicationCommand: ParsableCommand {
 }
 
 struct Applicants: ParsableCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "applicants", 
         abstract: tr("A post's applicants ranked by the policy's priority, with the rules each would break if hired on the day.", "某岗位的报名人员，按政策规定的优先顺序排列，并列出每人如在该日聘用将不符合的规则。"))
     @OptionGroup var global: GlobalOptions
     @Option(help: .tr("Post ID.", "岗位编号。")) var post: String
@@ -118,7 +118,7 @@ struct NoticeCommand: ParsableCommand {
         subcommands: [Publish.self, Object.self, Resolve.self, List.self, Print.self])
 
     struct Publish: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Publicise an applicant as the intended holder of a post.", "将一名报名人员作为某岗位的拟聘用人员予以公示。"))
+        static let configuration = CommandConfiguration(commandName: "publish", abstract: tr("Publicise an applicant as the intended holder of a post.", "将一名报名人员作为某岗位的拟聘用人员予以公示。"))
         @OptionGroup var global: GlobalOptions
         @Option(help: .tr("Post ID.", "岗位编号。")) var post: String
         @Option(help: .tr("Resident ID of the applicant.", "报名人员的身份证号。")) var person: String
@@ -136,7 +136,7 @@ struct NoticeCommand: ParsableCommand {
     }
 
     struct Object: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("Record an objection to a notice, raised during it.", "登记公示期内对公示提出的异议。"))
+        static let configuration = CommandConfiguration(commandName: "object", abstract: tr("Record an objection to a notice, raised during it.", "登记公示期内对公示提出的异议。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Notice number.", "公示编号。")) var notice: String
         @Option(help: .tr("What the objection says.", "异议内容。")) var reason: String
@@ -151,7 +151,7 @@ struct NoticeCommand: ParsableCommand {
     }
 
     struct Resolve: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "resolve", 
             abstract: tr("Resolve a notice's open objections: upheld (no hire on this notice) or dismissed.", "处理公示中待处理的异议：异议成立（不得依据本次公示聘用）或异议不成立。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Notice number.", "公示编号。")) var notice: String
@@ -174,7 +174,7 @@ struct NoticeCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: tr("List notices, newest first, with their state on a day.", "列出公示（最新的在前）及其在某日的状态。"))
+        static let configuration = CommandConfiguration(commandName: "list", abstract: tr("List notices, newest first, with their state on a day.", "列出公示（最新的在前）及其在某日的状态。"))
         @OptionGroup var global: GlobalOptions
         @Option(help: .tr("Only this post's notices.", "只看该岗位的公示。")) var post: String?
         @Option(help: .tr("Only posts in this region and below.", "只看该区划及其下级的岗位。")) var region: String?
@@ -200,7 +200,7 @@ struct NoticeCommand: ParsableCommand {
     }
 
     struct Print: ParsableCommand {
-        static let configuration = CommandConfiguration(
+        static let configuration = CommandConfiguration(commandName: "print", 
             abstract: tr("Write the sheet posted in the village: one HTML page for A4, self-contained, with the resident ID masked.", "生成在村内张贴的公示表：一页可在 A4 纸上打印的 HTML 页面，不依赖其他文件，身份证号隐去部分。"))
         @OptionGroup var global: GlobalOptions
         @Argument(help: .tr("Notice number.", "公示编号。")) var notice: String

@@ -60,26 +60,32 @@ final class BankFileWriter {
     /// CSV: fields separated, a field holding the separator, a quote or a line break quoted.
     /// TXT: every field followed by the separator (`序号|姓名|帐号|金额|身份证|`), as banks'
     /// text templates have it; a field holding the separator is quoted too.
+    private lazy var separator = Array(profile.separator.utf8)
+    private lazy var isCSV = profile.format == "csv"
+    private lazy var isTXT = profile.format == "txt"
+
     private func writeLine(_ fields: [String], line: Int) throws {
-        let separator = Array(profile.separator.utf8)
+        let separator = self.separator, isCSV = self.isCSV, isTXT = self.isTXT
         var bytes: [UInt8] = []
         bytes.reserveCapacity(128)
         for (index, field) in fields.enumerated() {
-            if index > 0 && profile.format == "csv" { bytes += separator }
-            let utf8 = field.utf8
-            let needsQuotes = utf8.contains { $0 == 0x22 || $0 == 0x0A || $0 == 0x0D || $0 == separator[0] }
-                || (separator.count > 1 && field.contains(profile.separator))
-            if needsQuotes {
-                bytes.append(0x22)
-                for byte in utf8 {
-                    if byte == 0x22 { bytes.append(0x22) }
-                    bytes.append(byte)
+            if index > 0 && isCSV { bytes += separator }
+            var field = field
+            field.withUTF8 { utf8 in
+                let needsQuotes = utf8.contains { $0 == 0x22 || $0 == 0x0A || $0 == 0x0D || $0 == separator[0] }
+                    || (separator.count > 1 && String(decoding: utf8, as: UTF8.self).contains(profile.separator))
+                if needsQuotes {
+                    bytes.append(0x22)
+                    for byte in utf8 {
+                        if byte == 0x22 { bytes.append(0x22) }
+                        bytes.append(byte)
+                    }
+                    bytes.append(0x22)
+                } else {
+                    bytes.append(contentsOf: utf8)
                 }
-                bytes.append(0x22)
-            } else {
-                bytes += utf8
             }
-            if profile.format == "txt" { bytes += separator }
+            if isTXT { bytes += separator }
         }
         bytes += [0x0D, 0x0A]
         if let encoder {
@@ -161,29 +167,41 @@ final class GBKEncoder {
 enum CopyText {
     static func rows(_ bytes: [UInt8]) -> [[String?]] {
         var rows: [[String?]] = []
-        var fields: [String?] = []
-        var field: [UInt8] = []
-        var index = 0
-        func endField() {
-            fields.append(field == [0x5C, 0x4E] ? nil : unescape(field))
-            field.removeAll(keepingCapacity: true)
-        }
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == 0x09 {
-                endField()
-            } else if byte == 0x0A {
-                endField()
-                rows.append(fields)
-                fields = []
-            } else {
-                field.append(byte)
+        bytes.withUnsafeBufferPointer { buffer in
+            let count = buffer.count
+            var fields: [String?] = []
+            fields.reserveCapacity(16)
+            var start = 0
+            var escaped = false
+            // Each field is found whole and made into a string once; only a field holding a
+            // backslash is unescaped.
+            func field(_ end: Int) -> String? {
+                let slice = UnsafeBufferPointer(rebasing: buffer[start..<end])
+                if slice.count == 2 && slice[0] == 0x5C && slice[1] == 0x4E { return nil }
+                if escaped { return unescape(Array(slice)) }
+                return String(decoding: slice, as: UTF8.self)
             }
-            index += 1
-        }
-        if !field.isEmpty || !fields.isEmpty {
-            endField()
-            rows.append(fields)
+            var index = 0
+            while index < count {
+                let byte = buffer[index]
+                if byte == 0x09 || byte == 0x0A {
+                    fields.append(field(index))
+                    start = index + 1
+                    escaped = false
+                    if byte == 0x0A {
+                        rows.append(fields)
+                        fields = []
+                        fields.reserveCapacity(16)
+                    }
+                } else if byte == 0x5C {
+                    escaped = true
+                }
+                index += 1
+            }
+            if start < count || !fields.isEmpty {
+                fields.append(field(count))
+                rows.append(fields)
+            }
         }
         return rows
     }

@@ -93,28 +93,48 @@ public final class XLSXWriter {
             """)
     }
 
-    /// Appends one row to the current sheet.
+    private static let rowOpen = Array("<row r=\"".utf8), cellOpen = Array("<c r=\"".utf8)
+    private static let textOpen = Array("\" t=\"inlineStr\" s=\"1\"><is><t xml:space=\"preserve\">".utf8)
+    private static let textClose = Array("</t></is></c>".utf8)
+    private static let amountOpen = Array("\" s=\"2\"><v>".utf8), integerOpen = Array("\" s=\"3\"><v>".utf8)
+    private static let valueClose = Array("</v></c>".utf8), rowClose = Array("</row>".utf8)
+
+    /// Appends one row to the current sheet. Built in a local array from constant pieces (no
+    /// array made per piece), then added to the buffer at once.
     public func row(_ cells: [XLSXCell]) throws {
         precondition(current != nil, "row before beginSheet")
         rowNumber += 1
         let number = Array(String(rowNumber).utf8)
-        buffer += Array("<row r=\"".utf8) + number + [0x22, 0x3E]
+        var line: [UInt8] = []
+        line.reserveCapacity(64 + cells.count * 64)
+        line.append(contentsOf: XLSXWriter.rowOpen)
+        line.append(contentsOf: number)
+        line.append(0x22)
+        line.append(0x3E)
         for (index, cell) in cells.enumerated() {
-            let reference = XLSXWriter.letters[min(index, 701)] + number
+            if case .empty = cell { continue }
+            line.append(contentsOf: XLSXWriter.cellOpen)
+            line.append(contentsOf: XLSXWriter.letters[min(index, 701)])
+            line.append(contentsOf: number)
             switch cell {
             case .empty:
                 continue
             case .text(let text):
-                buffer += Array("<c r=\"".utf8) + reference + Array("\" t=\"inlineStr\" s=\"1\"><is><t xml:space=\"preserve\">".utf8)
-                XLSXWriter.escape(text, into: &buffer)
-                buffer += Array("</t></is></c>".utf8)
+                line.append(contentsOf: XLSXWriter.textOpen)
+                XLSXWriter.escape(text, into: &line)
+                line.append(contentsOf: XLSXWriter.textClose)
             case .amount(let fen):
-                buffer += Array("<c r=\"".utf8) + reference + Array("\" s=\"2\"><v>".utf8) + Array(fen.yuanText.utf8) + Array("</v></c>".utf8)
+                line.append(contentsOf: XLSXWriter.amountOpen)
+                line.append(contentsOf: fen.yuanText.utf8)
+                line.append(contentsOf: XLSXWriter.valueClose)
             case .integer(let value):
-                buffer += Array("<c r=\"".utf8) + reference + Array("\" s=\"3\"><v>".utf8) + Array(String(value).utf8) + Array("</v></c>".utf8)
+                line.append(contentsOf: XLSXWriter.integerOpen)
+                line.append(contentsOf: String(value).utf8)
+                line.append(contentsOf: XLSXWriter.valueClose)
             }
         }
-        buffer += Array("</row>".utf8)
+        line.append(contentsOf: XLSXWriter.rowClose)
+        buffer.append(contentsOf: line)
         if buffer.count >= 1 << 16 { try flush() }
     }
 
@@ -253,7 +273,7 @@ public final class XLSXWriter {
             }
             return
         }
-        out += Array(text.utf8)
+        out.append(contentsOf: text.utf8)
     }
 
     static func escaped(_ text: String) -> String {

@@ -337,8 +337,32 @@ public struct CSVFile {
             var fieldQuoted = false
             var recordLine = 1
             var inRecord = false
+            // An unquoted cell (most of a file) is found whole and made into a string once,
+            // rather than gathered byte by byte: its bytes are `slice`.
+            var slice: Range<Int>?
+            func cell() -> String {
+                if let range = slice {
+                    slice = nil
+                    return String(decoding: UnsafeBufferPointer(rebasing: buffer[range]), as: UTF8.self)
+                }
+                return String(decoding: field, as: UTF8.self)
+            }
             while index < count {
                 let byte = buffer[index]
+                if field.isEmpty && slice == nil && !fieldQuoted && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: ",")
+                    && byte != UInt8(ascii: "\n") && byte != UInt8(ascii: "\r") {
+                    // A quote inside it is an ordinary byte, as below.
+                    var end = index + 1
+                    while end < count {
+                        let b = buffer[end]
+                        if b == UInt8(ascii: ",") || b == UInt8(ascii: "\n") || b == UInt8(ascii: "\r") { break }
+                        end += 1
+                    }
+                    slice = index..<end
+                    inRecord = true
+                    index = end
+                    continue
+                }
                 if byte == UInt8(ascii: "\"") && field.isEmpty {
                     // A quoted field runs to the next quote not doubled.
                     inRecord = true
@@ -371,7 +395,7 @@ public struct CSVFile {
                 }
                 switch byte {
                 case UInt8(ascii: ","):
-                    fields.append(String(decoding: field, as: UTF8.self))
+                    fields.append(cell())
                     quoted.append(fieldQuoted)
                     fieldQuoted = false
                     field.removeAll(keepingCapacity: true)
@@ -380,8 +404,8 @@ public struct CSVFile {
                     if byte == UInt8(ascii: "\r") && index + 1 < count && buffer[index + 1] == UInt8(ascii: "\n") {
                         index += 1
                     }
-                    if inRecord || !field.isEmpty {
-                        fields.append(String(decoding: field, as: UTF8.self))
+                    if inRecord || !field.isEmpty || slice != nil {
+                        fields.append(cell())
                         quoted.append(fieldQuoted)
                         try body(Record(line: recordLine, fields: fields, quoted: quoted))
                     }
@@ -398,8 +422,8 @@ public struct CSVFile {
                 }
                 index += 1
             }
-            if inRecord || !field.isEmpty {
-                fields.append(String(decoding: field, as: UTF8.self))
+            if inRecord || !field.isEmpty || slice != nil {
+                fields.append(cell())
                 quoted.append(fieldQuoted)
                 try body(Record(line: recordLine, fields: fields, quoted: quoted))
             }
@@ -441,6 +465,15 @@ public struct HeaderMap {
     let present: [(index: Int, column: ImportColumn)]
     /// The headers as written, for naming columns in messages.
     public let headers: [String]
+    /// The keys present and their positions, for looking a key up per cell without hashing it
+    /// (an import has a handful of columns; comparing short keys is cheaper).
+    private let keys: [(key: String, index: Int)]
+
+    /// The 0-based position of a column key in the file, or nil when the file has no such column.
+    public func index(of key: String) -> Int? {
+        for entry in keys where entry.key == key { return entry.index }
+        return nil
+    }
 
     /// Maps a header row; unknown, repeated and missing required columns are all reported.
     public init(_ header: CSVFile.Record, columns: [ImportColumn]) throws {
@@ -475,6 +508,7 @@ public struct HeaderMap {
         self.position = position
         self.headers = headers
         self.columns = Dictionary(uniqueKeysWithValues: columns.filter { position[$0.key] != nil }.map { ($0.key, $0) })
+        self.keys = position.map { (key: $0.key, index: $0.value) }
         self.present = columns.compactMap { column in position[column.key].map { (index: $0, column: column) } }.sorted { $0.index < $1.index }
     }
 }

@@ -20,20 +20,32 @@ public enum PersonImport {
 
     public static func run(_ connection: Connection, file: CSVFile, dryRun: Bool, from: Day? = nil, today: Day = .today()) throws -> ImportOutcome {
         let vocabulary = try Vocabulary.load(connection)
+        let fromISO = (from ?? today).iso
         return try Database.mapped {
             try connection.transaction {
+                // A resident ID twice in the file: found as the rows stream, each ID packed into
+                // a number (17 digits and the check character), so no pass over the staged rows
+                // is needed for it. The repeated row is staged still, and checked like the rest.
+                var firstLine: [UInt64: Int32] = [:]
+                var repeated: [FileProblem] = []
                 var staging = try Staging(file: file, columns: columns, connection: connection, table: "person_stage",
                                           stagingColumns: staged) { row in
-                    clean(&row, vocabulary: vocabulary, from: from ?? today, today: today)
+                    let values = clean(&row, vocabulary: vocabulary, from: fromISO, today: today)
+                    if let values, row.problems.isEmpty, let id = values[0], let key = packed(id) {
+                        if let first = firstLine[key] {
+                            let index = row.header.index(of: "id_number")
+                            repeated.append(FileProblem(
+                                line: row.line, column: index.map { $0 + 1 }, header: index.map { row.header.headers[$0] },
+                                problem: Text(en: "this resident ID is already on line \(first) of the file",
+                                              zh: "该身份证号已在文件第 \(first) 行出现")))
+                        } else {
+                            firstLine[key] = Int32(truncatingIfNeeded: row.line)
+                        }
+                    }
+                    return values
                 }
-                try staging.check(connection, """
-                    SELECT line, 'id_number' AS key, first FROM (
-                      SELECT line, min(line) OVER (PARTITION BY id_number) AS first FROM person_stage) d
-                    WHERE line > first
-                    """) { row in
-                    Text(en: "this resident ID is already on line \(row["first"] ?? "?") of the file",
-                         zh: "该身份证号已在文件第 \(row["first"] ?? "?") 行出现")
-                }
+                firstLine = [:]
+                staging.add(repeated)
                 try staging.check(connection, """
                     SELECT s.line, 'village_code' AS key, s.village_code AS code FROM person_stage s
                     LEFT JOIN region r ON r.code = s.village_code WHERE r.code IS NULL
@@ -159,8 +171,28 @@ public enum PersonImport {
             """)
     }
 
+    /// A checked resident ID (17 digits and a digit or X) as one number, one to one.
+    static func packed(_ id: String) -> UInt64? {
+        var value: UInt64 = 0
+        var count = 0
+        for byte in id.utf8 {
+            count += 1
+            if count < 18 {
+                guard byte >= 0x30 && byte <= 0x39 else { return nil }
+                value = value * 10 + UInt64(byte - 0x30)
+            } else if count == 18 {
+                let check: UInt64
+                if byte >= 0x30 && byte <= 0x39 { check = UInt64(byte - 0x30) } else if byte == UInt8(ascii: "X") { check = 10 } else { return nil }
+                value = value * 11 + check
+            } else {
+                return nil
+            }
+        }
+        return count == 18 ? value : nil
+    }
+
     /// Checks one row's values; returns them normalised (codes, upper-case X, 12-digit village).
-    static func clean(_ row: inout ImportRow, vocabulary: Vocabulary, from: Day, today: Day) -> [String?]? {
+    static func clean(_ row: inout ImportRow, vocabulary: Vocabulary, from: String, today: Day) -> [String?]? {
         let id = row.residentID(today: today)
         let name = row.required("name", "姓名")
         let household = row.required("household_id", "户编号")
@@ -190,12 +222,12 @@ public enum PersonImport {
         }
         var effective = from
         if let text = row.value("effective_from") {
-            if let day = Day(iso: text) { effective = day } else {
+            if let day = Day(iso: text) { effective = day.iso } else {
                 row.problem("effective_from", Text(en: "'\(text)' is not a date: write YYYY-MM-DD", zh: "“\(text)”不是日期：请写成 YYYY-MM-DD"))
             }
         }
         guard row.problems.isEmpty, let id, let name, let household, let village, let category, let capacity else { return nil }
-        return [id, name, household, village, category, capacity, account, phone, effective.iso]
+        return [id, name, household, village, category, capacity, account, phone, effective]
     }
 }
 

@@ -3,6 +3,7 @@ import Postgres
 /// One data row of an import file, read by column key, collecting problems as it is checked.
 public struct ImportRow {
     public let line: Int
+    /// The cells, trimmed once (whitespace around a value is never part of it).
     let fields: [String]
     let header: HeaderMap
     public internal(set) var problems: [FileProblem] = []
@@ -10,11 +11,17 @@ public struct ImportRow {
     /// long, a formula): read as absent, so no second problem is told about them.
     var refused: Set<String> = []
 
+    public init(line: Int, fields: [String], header: HeaderMap) {
+        self.line = line
+        self.fields = fields.map { $0.trimmingWhitespace() }
+        self.header = header
+    }
+
     /// The trimmed value of a column; nil when the file has no such column, the cell is empty,
     /// or the cell was refused.
     public func value(_ key: String) -> String? {
-        guard let index = header.position[key], index < fields.count, refused.isEmpty || !refused.contains(key) else { return nil }
-        let text = fields[index].trimmingWhitespace()
+        guard let index = header.index(of: key), index < fields.count, refused.isEmpty || !refused.contains(key) else { return nil }
+        let text = fields[index]
         return text.isEmpty ? nil : text
     }
 
@@ -50,7 +57,7 @@ public struct ImportRow {
     /// a leading formula character. Refused cells are then read as absent.
     mutating func checkCells(quoted: [Bool]) {
         for (index, column) in header.present where index < fields.count {
-            let text = fields[index].trimmingWhitespace()
+            let text = fields[index]
             guard !text.isEmpty else { continue }
             if let text = TextValue.problem(text, kind: column.kind, quoted: index < quoted.count && quoted[index],
                                             formulaCheck: column.formulaCheck) {
@@ -112,10 +119,10 @@ public struct Staging {
                     problems += row.problems
                     return
                 }
-                try writer.write(String(record.line))
+                try writer.write(decimal: record.line)
                 for value in values {
                     try writer.write(byte: UInt8(ascii: "\t"))
-                    try writer.write(value.map(Staging.copyEscaped) ?? "\\N")
+                    if let value { try writer.write(field: value) } else { try writer.write("\\N") }
                 }
                 try writer.write(byte: UInt8(ascii: "\n"))
             }
@@ -139,7 +146,11 @@ public struct Staging {
         // turns quadratic, hours for a county's file. A hash join instead reads the target's
         // rows (of the operator's region) once, about 0.25 s per statement for a million; a
         // small file keeps the planner's index lookups.
-        if rows > Staging.bulkRows { try connection.execute("SET LOCAL enable_nestloop = off") }
+        // The set-wise checks and the upsert hash the file's rows: in memory, in one batch.
+        if rows > Staging.bulkRows {
+            try connection.execute("SET LOCAL enable_nestloop = off")
+            try Database.tuneForBulk(connection)
+        }
     }
 
     /// A second header row (the English names under the Chinese ones, a two-row heading from a
@@ -169,6 +180,11 @@ public struct Staging {
             problems.append(FileProblem(line: line, column: index.map { $0 + 1 },
                                         header: index.map { header.headers[$0] }, problem: describe(row)))
         }
+    }
+
+    /// Adds problems found beside the staging (e.g. while the rows streamed).
+    public mutating func add(_ found: [FileProblem]) {
+        problems += found
     }
 
     /// Throws the bad-file error listing every problem in line order, if there are any.
@@ -211,22 +227,6 @@ public struct Staging {
         try refuseOutsideRegion(connection, """
             SELECT s.line, 'id_number' AS key FROM \(table) s WHERE (\(condition)) AND \(personOutsideRegion)
             """) { _ in Text(en: "this person is registered in another region", zh: "该人员已在其他区域登记") }
-    }
-
-    /// COPY text format: backslash, tab, and line breaks escaped.
-    static func copyEscaped(_ value: String) -> String {
-        guard value.utf8.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else { return value }
-        var out = ""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\\": out += "\\\\"
-            case "\t": out += "\\t"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 }
 
