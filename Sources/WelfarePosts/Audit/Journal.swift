@@ -112,19 +112,26 @@ public enum Journal {
         }
         let table = if case .post = entity { "post" } else { "person" }
         return try Database.mapped {
-            try connection.query("""
+            // The latest rows are in the latest entries (each has one row or more).
+            let entries = try entity == nil
+                ? connection.query("SELECT coalesce(array_agg(seq), '{}')::text AS seqs FROM (SELECT seq FROM journal ORDER BY seq DESC LIMIT $1) l",
+                                   [limit])[0].decode("seqs")
+                : entriesNaming(connection, column: column, key: key)
+            return try connection.query("""
                 WITH placements AS (
                   SELECT DISTINCT j.row_key FROM journal_row j
-                  WHERE $1 <> '' AND j.table_name = 'placement' AND coalesce(j.row_after, j.row_before) ->> $1 = $2
+                  WHERE $1 <> '' AND j.seq = ANY ($6::bigint[])
+                    AND j.table_name = 'placement' AND coalesce(j.row_after, j.row_before) ->> $1 = $2
                 ), entries AS (
                   SELECT j.* FROM journal_row j
-                  -- The latest rows are in the latest entries (each has one row or more):
-                  -- only those are read row by row.
-                  WHERE ($1 = '' AND j.seq >= (SELECT min(l.seq) FROM (SELECT seq FROM journal ORDER BY seq DESC LIMIT $4) l))
-                     OR (j.table_name = $3 AND j.row_key = $2)
-                     OR coalesce(j.row_after, j.row_before) ->> $1 = $2
-                     OR (j.table_name IN ('contract', 'assessment')
-                         AND coalesce(j.row_after, j.row_before) ->> 'placement_id' IN (SELECT row_key FROM placements))
+                  -- Only the entries that may hold such rows are read row by row: the latest
+                  -- ones, or those naming the entity (a plain condition, so it reaches below
+                  -- the view's unpacking of bulk entries).
+                  WHERE j.seq = ANY ($6::bigint[])
+                    AND ($1 = '' OR (j.table_name = $3 AND j.row_key = $2)
+                         OR coalesce(j.row_after, j.row_before) ->> $1 = $2
+                         OR (j.table_name IN ('contract', 'assessment')
+                             AND coalesce(j.row_after, j.row_before) ->> 'placement_id' IN (SELECT row_key FROM placements)))
                   ORDER BY j.seq DESC, j.item DESC LIMIT $4
                 )
                 SELECT CASE WHEN item = 0 THEN seq::text ELSE seq || '.' || item END AS seq, to_char(at, 'YYYY-MM-DD HH24:MI:SS') AS at, role, operation, table_name,
@@ -136,7 +143,33 @@ public enum Journal {
                         WHERE (operation <> 'UPDATE' OR row_before::jsonb -> k IS DISTINCT FROM row_after::jsonb -> k)
                           AND k NOT IN ('created_at', 'updated_at', 'recorded_at', 'run_at')) AS changes
                 FROM entries ORDER BY entries.seq, entries.item
-                """, [column, key, table, limit, reveal])
+                """, [column, key, table, limit, reveal, entries])
         }
+    }
+
+    /// The entries that may hold a row of the entity, as a `bigint[]` literal: those whose text
+    /// names its key, and those of contracts and assessments naming one of its placements. A
+    /// bulk entry (sql/0023) is only expanded row by row when its text names the key, so one
+    /// person's history is found without unpacking every bulk row of the journal; the exact
+    /// test is made on the rows of these entries only.
+    static func entriesNaming(_ connection: Connection, column: String, key: String) throws -> String {
+        let named = try connection.query("""
+            SELECT coalesce(array_agg(seq), '{}')::text AS seqs FROM journal
+            WHERE strpos(coalesce(row_after::text, '') || coalesce(row_before::text, ''), '"' || $1 || '"') > 0
+            """, [key])[0]
+        let direct: String = try named.decode("seqs")
+        let related = try connection.query("""
+            WITH placements AS (
+              SELECT DISTINCT j.row_key FROM journal_row j
+              WHERE j.seq = ANY ($1::bigint[]) AND j.table_name = 'placement'
+                AND coalesce(j.row_after, j.row_before) ->> $2 = $3 AND j.row_key IS NOT NULL
+            )
+            SELECT coalesce(array_agg(seq), '{}')::text AS seqs FROM journal
+            WHERE table_name IN ('contract', 'assessment') AND EXISTS (SELECT FROM placements)
+              AND coalesce(row_after::text, '') || coalesce(row_before::text, '') LIKE ANY (
+                    SELECT '%' || p || '%' FROM placements, unnest(ARRAY['"' || row_key || '"', '"placement_id":' || row_key]) p)
+            """, [direct, column, key])[0]
+        let extra: String = try related.decode("seqs")
+        return "{" + [direct, extra].map { $0.dropFirst().dropLast() }.filter { !$0.isEmpty }.joined(separator: ",") + "}"
     }
 }
