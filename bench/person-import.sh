@@ -82,7 +82,15 @@ printf 'person import again (nothing changes): %6.2f s  (%.1fx, goal 2x)  runs: 
 # inserted person must be in it, row by row, once per import of new persons.
 journaled_rows=$(psql "$url" -tAc "SELECT count(*) FROM journal_row WHERE table_name = 'person' AND operation = 'INSERT'")
 printf 'inserted persons in the journal, row by row: %s (expected %s)\n' "$journaled_rows" "$((n * (rounds + 1)))"
+# One person's history among those bulk entries: `journal show --entity` unpacks only the
+# entries whose text names the key; the person was inserted once per import of new persons.
+someone=$(sed -n "$(( (n + 1) / 2 + 1 ))p" "$data/persons-$n.csv" | cut -d, -f1)
+show_time=$(seconds "$bin" journal show --entity "person:$someone" --database "$url")
+shown=$("$bin" journal show --entity "person:$someone" --format csv --database "$url" | grep -c ',INSERT,person,' || true)
+printf 'journal show --entity person:%s: %6.2f s, %s inserts listed (expected %s)\n' "$someone" "$show_time" "$shown" "$((rounds + 1))"
 status=0
+[[ $shown == $((rounds + 1)) ]] || { echo "FAILED: journal show does not list every insert of one person" >&2; status=1; }
+(( $(echo "$show_time <= 1" | bc) )) || { echo "MISSED: journal show --entity took more than a second" >&2; status=1; }
 [[ $stored == "$filed" ]] || { echo "FAILED: the persons stored differ from the file's rows" >&2; status=1; }
 [[ $journaled_rows == $((n * (rounds + 1))) ]] || { echo "FAILED: not every inserted person is in the journal" >&2; status=1; }
 (( $(echo "$import <= 4 * $bare" | bc) )) || { echo "MISSED: a new file takes more than 4x the bare COPY" >&2; status=1; }
