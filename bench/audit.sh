@@ -9,7 +9,7 @@
 #     payment rules cannot avoid computing.
 # The data is made in SQL on a throw-away cluster, with triggers off while it is made (the
 # journal is not what is measured here; bench/person-import.sh measures it).
-# Usage: bench/audit.sh [PERSONS]
+# Usage: [AUDIT_EXPECT='RULE=N …'] [AUDIT_BEFORE=violations.csv] bench/audit.sh [PERSONS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
@@ -49,6 +49,11 @@ counts=$(cut -d, -f1 bench/data/violations.csv | tail -n +2 | sort | uniq -c | a
 echo "cases by rule: $counts"
 failed=0
 if [[ -n ${AUDIT_EXPECT:-} && $counts != "$AUDIT_EXPECT" ]]; then echo "FAILED: cases by rule differ from AUDIT_EXPECT ($AUDIT_EXPECT)" >&2; failed=1; fi
+# AUDIT_BEFORE=FILE: the report (--format csv) of another build over the same size, to be the
+# same line for line once sorted (the order of equal keys may differ).
+if [[ -n ${AUDIT_BEFORE:-} ]] && ! cmp -s <(sort "$AUDIT_BEFORE") <(sort bench/data/violations.csv); then
+  echo "FAILED: the report differs from AUDIT_BEFORE ($AUDIT_BEFORE)" >&2; failed=1
+fi
 (( $(echo "$report <= 30" | bc) )) || { echo "goal missed: the audit took more than 30 s" >&2; failed=1; }
 (( $(echo "$report <= 1.5 * $limit" | bc) )) || { echo "goal missed: the audit took more than 1.5x payroll_due" >&2; failed=1; }
 exit $failed

@@ -498,6 +498,10 @@ struct HistoryTests {
         // March: 16 of 31 days of the 1,100.00 approved = 567.74; April (no payroll yet): the 1,100.00 due.
         #expect(try cases(world, "INELIGIBLE_IN_POST", asOf: "2026-04-30") == ["\(pensioner.value) \(p1) 2026-03-16 2026-04-30 - 166774"])
         #expect(try cases(world, "OVER_AGE_IN_POST", asOf: "2026-04-30") == ["\(old.value) \(p3) 2026-03-16 2026-04-30 - 166774"])
+        // Every month of the case approved (what is due is then not computed, sql/0026): the
+        // share of March's booked 1,100.00 only, the days in post counted all the same.
+        #expect(try cases(world, "OVER_AGE_IN_POST", asOf: "2026-03-31") == ["\(old.value) \(p3) 2026-03-16 2026-03-31 - 56774"])
+        #expect(try cases(world, "INELIGIBLE_IN_POST", asOf: "2026-03-31") == ["\(pensioner.value) \(p1) 2026-03-16 2026-03-31 - 56774"])
         // March was booked at 1,100.00 and 532.26 is due for the 15 days before the death: 567.74
         // booked after it (what April's run will take back); nothing is due for April.
         let deceased = try csv(world, ["audit", "violations", "--as-of", "2026-04-30", "--rule", "DECEASED_IN_POST"])
