@@ -62,8 +62,8 @@ posts=$(seconds "$bin" post import "$data/posts.csv" --database "$url")
 placements_dry=$(seconds "$bin" placement import "$data/placements.csv" --database "$url" --dry-run)
 placements=$(seconds "$bin" placement import "$data/placements.csv" --database "$url")
 count() { psql "$url" -tAc "$1"; }
-written="$(count "SELECT count(*) FROM post") posts ($(count "SELECT count(*) FROM post WHERE state = 'closed'") closed), $(count "SELECT count(*) FROM placement") placements ($(count "SELECT count(*) FROM placement WHERE exit_on IS NOT NULL") exited), $(count "SELECT count(*) FROM contract") contracts; journal: $(count "SELECT count(*) FROM journal WHERE table_name IN ('post', 'placement', 'contract') AND operation = 'INSERT'") entries"
-expected="$n posts ($((n / 10)) closed), $n placements ($((n / 10)) exited), $((n + n / 10)) contracts; journal: $((n * 2 + n + n / 10)) entries"
+written="$(count "SELECT count(*) FROM post") posts ($(count "SELECT count(*) FROM post WHERE state = 'closed'") closed), $(count "SELECT count(*) FROM placement") placements ($(count "SELECT count(*) FROM placement WHERE exit_on IS NOT NULL") exited), $(count "SELECT count(*) FROM contract") contracts; journal: $(count "SELECT count(*) FROM journal_row WHERE table_name IN ('post', 'placement', 'contract') AND operation = 'INSERT'") rows"
+expected="$n posts ($((n / 10)) closed), $n placements ($((n / 10)) exited), $((n + n / 10)) contracts; journal: $((n * 2 + n + n / 10)) rows"
 before=$(count "SELECT count(*) FROM placement")
 if "$bin" post import "$data/posts.csv" --database "$url" >/dev/null 2>&1; then echo "FAIL: the posts file imported twice"; exit 1; fi
 if "$bin" placement import "$data/placements.csv" --database "$url" >/dev/null 2>&1; then echo "FAIL: the placements file imported twice"; exit 1; fi
