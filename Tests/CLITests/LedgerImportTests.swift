@@ -330,4 +330,36 @@ struct LedgerExampleTests {
         #expect(second.status == 0, "\(second.stderr)")
         #expect(try connection.query("SELECT count(*) AS n FROM placement WHERE post_id BETWEEN '320321-00201' AND '320321-00224'")[0]["n"] == "25")
     }
+
+    /// Months paid before the county adopted the product are not in it: the audit reports the
+    /// adopted placements' months as UNPAID_LATE until the county brings its past payments in
+    /// with `disbursement import` (README, *Bringing an existing ledger in*).
+    @Test func pastMonthsOfAnAdoptedLedgerAreUnpaidUntilTheirPaymentsAreImported() throws {
+        let database = try TestDatabase()
+        #expect(try welfarePosts(["demo"], on: database).status == 0)
+        func unpaid() throws -> [String] {
+            let listed = try welfarePosts(["audit", "violations", "--rule", "UNPAID_LATE", "--as-of", "2026-06-30", "--format", "csv"], on: database)
+            return listed.stdout.split(separator: "\n").filter { $0.contains(",320321-002") }.map(String.init)
+        }
+        let before = try unpaid()
+        #expect(before.count == 72, "\(before)")  // 24 posts of 顺河镇, January to March
+        #expect(before.contains { $0.contains(",320321-00201,2026-01-01") })
+        // What was due to the first holder for January, paid by the bank in February.
+        let connection = try database.connect()
+        let due = try connection.query("""
+            SELECT d.id_number, p.bank_account, to_char((d.post_subsidy_fen + d.social_insurance_fen) / 100.0, 'FM999990.00') AS amount
+            FROM payroll_due('2026-01-01', '2026-01-01', '320321') d JOIN person p USING (id_number) WHERE d.post_id = '320321-00201'
+            """)[0]
+        let payments = try temporaryFile("""
+            id_number,month,post_id,bank_account,amount,paid_on
+            \(due["id_number"]!),2026-01,320321-00201,\(due["bank_account"]!),\(due["amount"]!),2026-02-10
+
+            """)
+        let imported = try welfarePosts(["disbursement", "import", payments], on: database)
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let after = try unpaid()
+        #expect(after.count == 71, "\(after)")
+        #expect(!after.contains { $0.contains(",320321-00201,2026-01-01") }, "\(after)")
+        #expect(after.contains { $0.contains(",320321-00201,2026-02-01") }, "\(after)")
+    }
 }
