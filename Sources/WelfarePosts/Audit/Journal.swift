@@ -158,18 +158,16 @@ public enum Journal {
             WHERE strpos(coalesce(row_after::text, '') || coalesce(row_before::text, ''), '"' || $1 || '"') > 0
             """, [key])[0]
         let direct: String = try named.decode("seqs")
-        let related = try connection.query("""
+        return try connection.query("""
             WITH placements AS (
               SELECT DISTINCT j.row_key FROM journal_row j
               WHERE j.seq = ANY ($1::bigint[]) AND j.table_name = 'placement'
                 AND coalesce(j.row_after, j.row_before) ->> $2 = $3 AND j.row_key IS NOT NULL
             )
-            SELECT coalesce(array_agg(seq), '{}')::text AS seqs FROM journal
+            SELECT ($1::bigint[] || coalesce(array_agg(seq), '{}'))::text AS seqs FROM journal
             WHERE table_name IN ('contract', 'assessment') AND EXISTS (SELECT FROM placements)
               AND coalesce(row_after::text, '') || coalesce(row_before::text, '') LIKE ANY (
                     SELECT '%' || p || '%' FROM placements, unnest(ARRAY['"' || row_key || '"', '"placement_id":' || row_key]) p)
-            """, [direct, column, key])[0]
-        let extra: String = try related.decode("seqs")
-        return "{" + [direct, extra].map { $0.dropFirst().dropLast() }.filter { !$0.isEmpty }.joined(separator: ",") + "}"
+            """, [direct, column, key])[0].decode("seqs")
     }
 }

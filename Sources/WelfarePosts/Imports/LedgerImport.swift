@@ -153,7 +153,7 @@ public enum LedgerImport {
                              row_number() OVER (PARTITION BY left(s.region_code, 6) ORDER BY s.line) AS k
                       FROM \(table) s WHERE s.post_id IS NULL
                     )
-                    SELECT n.line, f.serial, n.county_code || '-' || CASE WHEN f.serial < 100000 THEN lpad(f.serial::text, 5, '0') ELSE f.serial::text END AS id
+                    SELECT n.line, f.serial, post_id_of(n.county_code, f.serial) AS id
                     FROM numbered n JOIN free f ON f.county_code = n.county_code AND f.k = n.k
                     """)
                 let inserted = try connection.command("""
@@ -170,7 +170,7 @@ public enum LedgerImport {
                     ON CONFLICT (county_code) DO UPDATE SET last_serial = greatest(ps.last_serial, EXCLUDED.last_serial)
                     """)
                 let assigned = try connection.query("SELECT line, id FROM ledger_post_id ORDER BY line").map { row in
-                    (line: Int(row["line"] ?? "") ?? 0, id: row["id"] ?? "")
+                    (line: try row.decode("line", as: Int.self), id: try row.decode("id", as: String.self))
                 }
                 if dryRun { try connection.execute("ROLLBACK TO SAVEPOINT ledger_import") }
                 return Outcome(rows: staging.rowCount, inserted: inserted, contracts: 0, assigned: assigned, dryRun: dryRun)

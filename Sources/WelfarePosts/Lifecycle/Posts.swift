@@ -26,10 +26,9 @@ public enum Posts {
                     INSERT INTO post_serial AS s (county_code, last_serial)
                     VALUES ($1, (SELECT n FROM post_free_serials($1, 0, 1, '{}') n))
                     ON CONFLICT (county_code) DO UPDATE SET last_serial = (SELECT n FROM post_free_serials($1, s.last_serial, 1, '{}') n)
-                    RETURNING last_serial
+                    RETURNING post_id_of(county_code, last_serial) AS id
                     """, [county])[0]
-                let number = try serial.decode("last_serial", as: Int.self)
-                let id = county + "-" + String(repeating: "0", count: max(0, 5 - String(number).count)) + String(number)
+                let id = try serial.decode("id", as: String.self)
                 try connection.command("""
                     INSERT INTO post (id, county_code, region_code, post_type, funding_channel, developer, need, proposed_on)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::date)
