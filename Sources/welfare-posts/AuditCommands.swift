@@ -90,7 +90,7 @@ extension AuditCommand {
             let rules = try Audit.ruleTitles(connection).map { AuditRuleTitle(code: $0.code, titleZh: $0.titleZh, basis: $0.basis) }
             let rows = try Audit.violations(connection, filter, parallel: global.opener)
             let report = AuditReport(lang: global.lang, covers: AuditReport.covers(filter, regionName: regionName, lang: global.lang), rules: rules,
-                                     summary: Audit.summary(of: rows).map(AuditSummaryLine.init(row:)), cases: rows.map(AuditCase.init(row:)),
+                                     summary: try Audit.summary(of: rows).map(AuditSummaryLine.init(row:)), cases: try rows.map(AuditCase.init(row:)),
                                      reveal: reveal)
             try writeOutputFile(output, Array(report.html.utf8))
             global.output.say(Text(en: "audit report (\(rows.count) cases) written to \(output)", zh: "查处报告（\(rows.count) 个问题）已写入 \(output)"))

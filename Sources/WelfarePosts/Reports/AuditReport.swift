@@ -16,8 +16,8 @@ public struct AuditCase: Sendable {
     public let amountFen: Int64?
     public let explanation: Text
 
-    public init(row: Row) {
-        rule = row["rule"] ?? ""
+    public init(row: Row) throws {
+        rule = try row.decode("rule")
         countyCode = row["county_code"]
         county = row["county"]
         township = row["township"]
@@ -28,7 +28,7 @@ public struct AuditCase: Sendable {
         from = row["from_on"]
         to = row["to_on"]
         month = row["month"]
-        amountFen = row["amount_fen"].flatMap { Int64($0) }
+        amountFen = try row.decodeIfPresent("amount_fen")
         explanation = Text(en: row["explanation"] ?? "", zh: row["explanation_zh"] ?? row["explanation"] ?? "")
     }
 }
@@ -42,12 +42,12 @@ public struct AuditSummaryLine: Sendable {
     public let cases: Int
     public let amountFen: Int64
 
-    public init(row: Row) {
-        rule = row["rule"] ?? ""
-        countyCode = row["county_code"] ?? ""
+    public init(row: Row) throws {
+        rule = try row.decode("rule")
+        countyCode = try row.decode("county_code")
         county = row["county"]
-        cases = Int(row["cases"] ?? "") ?? 0
-        amountFen = Int64(row["amount_fen"] ?? "") ?? 0
+        cases = try row.decode("cases")
+        amountFen = try row.decode("amount_fen")
     }
 }
 
