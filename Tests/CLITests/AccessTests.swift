@@ -211,8 +211,10 @@ struct AccessTests {
     /// their region, child rows by their county and their parent (a placement by its post's
     /// region or its person's). sql/0014 wrote the policies differently for speed (one for
     /// county-level roles, one for townships, ranges instead of LIKE); this keeps them the same.
-    /// The scene holds a person of township B in a post of township A, a payroll of both
-    /// counties, assessments, statuses and payments.
+    /// The tables added since (history, voided placements, applications, notices, objections,
+    /// attendance, bank files, failures, resubmissions and recoveries) are here too: sql/0032
+    /// made their policies again in 0014's form. The scene holds a person of township B in a
+    /// post of township A, a payroll of both counties, and a row of every such table for each.
     @Test func everyOperatorReadsExactlyTheRowsOfItsRegion() throws {
         let scene = try Scene()
         let outsider = try scene.world.person(born: "1981-01-01", village: Fixtures.villageB1)
@@ -227,6 +229,25 @@ struct AccessTests {
               SELECT l.county_code, (SELECT id FROM disbursement_file WHERE sha256 = 'rls'), row_number() OVER (), l.id_number, l.month,
                      l.post_id, '6228480300000000001', l.total_fen, '2026-02-05'
               FROM payroll_line l;
+            UPDATE person SET facts_from = '2025-06-01';
+            INSERT INTO person_history (county_code, id_number, valid, household_id, village_code, category, labour_capacity, bank_account)
+              SELECT county_code, id_number, daterange('2025-01-01', '2025-06-01'), household_id, village_code, category, labour_capacity, bank_account
+              FROM person;
+            INSERT INTO placement_void (county_code, placement_id, post_id, id_number, start_on, reason)
+              SELECT county_code, id, post_id, id_number, start_on, 'rls' FROM placement;
+            INSERT INTO application (county_code, post_id, id_number, applied_on) SELECT county_code, post_id, id_number, '2025-12-01' FROM placement;
+            INSERT INTO notice (county_code, post_id, id_number, from_on, days, contact)
+              SELECT county_code, post_id, id_number, '2025-12-10', 5, '0516-1234567' FROM placement;
+            INSERT INTO notice_objection (county_code, notice_id, raised_on, reason) SELECT county_code, id, '2025-12-11', 'rls' FROM notice;
+            INSERT INTO attendance (county_code, id_number, month, days) SELECT county_code, id_number, '2026-01-01', repeat('P', 31) FROM placement;
+            INSERT INTO bank_profile (county_code, name, columns, headers, encoding, format)
+              SELECT DISTINCT county_code, 'rls', ARRAY['id_number'], ARRAY['id'], 'utf-8', 'csv' FROM payroll_line;
+            INSERT INTO bank_batch (county_code, batch_no, month, profile, kind, position, rows, total_fen, file_name)
+              SELECT DISTINCT county_code, 'B1', date '2026-01-01', 'rls', 'payroll', 1, 1, 1, 'rls.csv' FROM payroll_line;
+            INSERT INTO recovery (county_code, month, id_number, post_id, amount_fen) SELECT county_code, month, id_number, post_id, 1 FROM payroll_line;
+            INSERT INTO bank_failure (county_code, file_id, line, id_number, month, post_id, bank_account, amount_fen, failed_on)
+              SELECT county_code, file_id, line, id_number, month, post_id, bank_account, amount_fen, '2026-02-06' FROM disbursement;
+            INSERT INTO bank_resubmission (county_code, failure_id, batch_no, bank_account) SELECT county_code, id, 'B1', bank_account FROM bank_failure;
             """)
         // Each table: its rows' key, and the rule of 0007 over them for region prefix :p.
         let person = "village_code LIKE :p || '%'", post = "region_code LIKE :p || '%'", county = "county_code LIKE left(:p, 6) || '%'"
@@ -239,6 +260,17 @@ struct AccessTests {
             ("contract", "id::text", "\(county) AND \(placements)"), ("assessment", "id::text", "\(county) AND \(placements)"),
             ("payroll_run", "county_code || month", county), ("payroll_line", "id::text", "\(county) AND \(posts)"),
             ("disbursement", "id::text", "\(county) AND \(persons)"),
+            ("person_history", "id::text", "\(county) AND \(persons)"),
+            ("placement_void", "id::text", "\(county) AND (\(posts) OR \(persons))"),
+            ("application", "id::text", "\(county) AND \(posts)"), ("notice", "id::text", "\(county) AND \(posts)"),
+            ("notice_objection", "id::text", "\(county) AND notice_id IN (SELECT id FROM notice WHERE \(county) AND \(posts))"),
+            // A person's month: by their record or by their post's placement (as placements).
+            ("attendance", "id_number || month",
+             "\(county) AND (\(persons) OR id_number IN (SELECT id_number FROM placement WHERE \(county) AND (\(posts) OR \(persons))))"),
+            ("bank_profile", "county_code || name", county), ("bank_batch", "county_code || batch_no", county),
+            ("recovery", "id::text", "\(county) AND \(posts)"), ("bank_failure", "id::text", "\(county) AND \(persons)"),
+            ("bank_resubmission", "failure_id::text",
+             "\(county) AND failure_id IN (SELECT id FROM bank_failure WHERE \(county) AND \(persons))"),
         ]
         /// Per table (of `only`, else all): its name, how many rows and their keys in order;
         /// filtered by the rule or not.

@@ -42,6 +42,57 @@ struct WallsTests {
         #expect(probe == "f")
     }
 
+    /// Row-level security covers every table and role it must: every table of counties' rows
+    /// has it enabled; on every table with it, each group role holding a privilege (table or
+    /// column) has a policy for that command, so no role is left reading nothing by an omission;
+    /// every view a group role may read runs as the reader (security_invoker), so it cannot
+    /// read past the policies as its owner. (Security is not forced on the owner: the owner
+    /// runs migrations and the owner-rights helpers, and operators are never owners,
+    /// `operator_add`.) A table made here without a policy for one role fails the same query.
+    @Test func everyTableWithCountyRowsHasAPolicyForEveryRoleThatMayUseIt() throws {
+        let world = try World()
+        let gaps = """
+            WITH groups AS (SELECT rolname FROM pg_roles WHERE rolname IN
+                              ('wp_township_admin', 'wp_county_admin', 'wp_finance', 'wp_auditor', 'wp_system_admin')),
+                 tables AS (SELECT c.oid, c.relname, c.relkind, c.relrowsecurity, c.reloptions FROM pg_class c
+                            WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm'))
+            SELECT t.relname || ': row-level security off' AS gap FROM tables t
+            WHERE t.relkind IN ('r', 'p') AND NOT t.relrowsecurity AND t.relname <> 'region' -- everyone reads the regions
+              AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = t.oid AND a.attname = 'county_code' AND NOT a.attisdropped)
+            UNION ALL
+            SELECT t.relname || ': no policy for ' || g.rolname || ' to ' || p.privilege FROM tables t CROSS JOIN groups g
+            CROSS JOIN (VALUES ('SELECT', 'r'), ('INSERT', 'a'), ('UPDATE', 'w'), ('DELETE', 'd')) p (privilege, cmd)
+            WHERE t.relrowsecurity
+              AND (has_table_privilege(g.rolname, t.oid, p.privilege)
+                   OR (p.privilege <> 'DELETE' AND has_any_column_privilege(g.rolname, t.oid, p.privilege)))
+              AND NOT EXISTS (SELECT 1 FROM pg_policy pol WHERE pol.polrelid = t.oid AND pol.polcmd IN ('*', p.cmd)
+                              AND (pol.polroles = '{0}' OR EXISTS (SELECT 1 FROM unnest(pol.polroles) r WHERE pg_has_role(g.rolname, r, 'MEMBER'))))
+            UNION ALL
+            SELECT t.relname || ': a view ' || g.rolname || ' reads as its owner' FROM tables t CROSS JOIN groups g
+            WHERE t.relkind IN ('v', 'm') AND has_table_privilege(g.rolname, t.oid, 'SELECT')
+              AND NOT coalesce('security_invoker=true' = ANY (t.reloptions), false)
+            ORDER BY 1
+            """
+        let found = try world.connection.query(gaps).map { $0["gap"] ?? "" }
+        #expect(found.isEmpty, "\(found)")
+        // The query finds what it is for: a table of county rows without security, then with a
+        // policy for townships alone, and a view reading it as its owner.
+        try world.connection.execute("""
+            CREATE TABLE walls_probe_rows (county_code text);
+            GRANT SELECT ON walls_probe_rows TO wp_township_admin, wp_finance;
+            CREATE VIEW walls_probe_view AS SELECT * FROM walls_probe_rows;
+            GRANT SELECT ON walls_probe_view TO wp_auditor;
+            """)
+        #expect(try world.connection.query(gaps).map { $0["gap"] ?? "" }
+                == ["walls_probe_rows: row-level security off", "walls_probe_view: a view wp_auditor reads as its owner"])
+        try world.connection.execute("""
+            ALTER TABLE walls_probe_rows ENABLE ROW LEVEL SECURITY;
+            CREATE POLICY township ON walls_probe_rows TO wp_township_admin USING (true);
+            """)
+        #expect(try world.connection.query(gaps).map { $0["gap"] ?? "" }
+                == ["walls_probe_rows: no policy for wp_finance to SELECT", "walls_probe_view: a view wp_auditor reads as its owner"])
+    }
+
     /// A temporary table of every name the schema's functions use, made in the attacker's own
     /// session, where pg_temp is searched first. Each is a copy of the real table's shape, empty.
     static let shadows = """
