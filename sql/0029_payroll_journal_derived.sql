@@ -292,3 +292,135 @@ GRANT EXECUTE ON FUNCTION payroll_lines_unjournaled() TO wp_auditor;
 -- gives each line (GENERATED ALWAYS), the key the journal names a line by.
 ALTER TABLE payroll_line DROP CONSTRAINT payroll_line_pkey;
 ALTER TABLE payroll_line REPLICA IDENTITY USING INDEX payroll_line_once;
+
+-- payroll_due_worked and payroll_due_counted (sql/0024) again, the same rows: the standards are
+-- looked up for every county of the prefix (region, level 3) and every post type, instead of
+-- for the pairs found by reading every post of the prefix (SELECT DISTINCT over post: 46 ms of
+-- payroll_due's 700 at 200,000 posts, more under an operator's row-level security). Every post's
+-- county is a county of the region table (post.region_code references region, each region its
+-- parent), so each line finds the standard it found before; pairs without posts join nothing.
+CREATE OR REPLACE FUNCTION payroll_due_worked(from_month date, to_month date, county_prefix text DEFAULT '', persons text[] DEFAULT NULL)
+RETURNS TABLE (county_code text, month date, id_number text, post_id text, days_in_post int,
+               post_subsidy_fen bigint, social_insurance_fen bigint,
+               post_subsidy_standard_fen bigint, social_insurance_standard_fen bigint)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  WITH months AS (
+    SELECT m.first, m.last, m.days FROM payroll_months(from_month, to_month) m
+  ), deaths AS (
+    SELECT s.id_number, min(s.valid_from) AS died_on FROM person_status s
+    WHERE s.status = 'deceased' AND s.county_code ^@ county_prefix AND (persons IS NULL OR s.id_number = ANY (persons))
+    GROUP BY s.id_number
+  ), worked AS (
+    -- Contracts of one placement never overlap, so their days add up.
+    SELECT pl.id AS placement_id, pl.county_code, pl.post_id, pl.id_number, m.first, m.days,
+           sum(greatest(0, least(c.end_on, coalesce(pl.exit_on, c.end_on), m.last, coalesce(d.died_on - 1, c.end_on))
+                           - greatest(c.start_on, pl.start_on, m.first) + 1))::int AS days_in_post
+    FROM placement pl
+    JOIN contract c ON c.placement_id = pl.id
+    JOIN months m ON c.start_on <= m.last AND c.end_on >= m.first
+                 AND pl.start_on <= m.last AND (pl.exit_on IS NULL OR pl.exit_on >= m.first)
+    LEFT JOIN deaths d ON d.id_number = pl.id_number
+    WHERE pl.county_code ^@ county_prefix AND (persons IS NULL OR pl.id_number = ANY (persons))
+    GROUP BY pl.id, m.first, m.days
+  ), standards AS (
+    -- pay_standard_on for each county, type and month, in one statement: the standard set
+    -- closest to the county (county, city, province), the latest in force on the first day.
+    SELECT DISTINCT ON (k.county_code, k.post_type, m.first) k.county_code, k.post_type, m.first, s.monthly_fen, s.social_insurance_fen
+    FROM (SELECT r.county_code, t.code AS post_type FROM region r CROSS JOIN post_type t
+          WHERE r.level = 3 AND r.county_code ^@ county_prefix) k
+    CROSS JOIN months m
+    JOIN pay_standard s ON s.post_type = k.post_type AND s.effective_from <= m.first
+     AND s.region_code IN (rpad(left(k.county_code, 2), 12, '0'), rpad(left(k.county_code, 4), 12, '0'), k.county_code || '000000')
+    ORDER BY k.county_code, k.post_type, m.first,
+             CASE s.region_code WHEN k.county_code || '000000' THEN 3 WHEN rpad(left(k.county_code, 4), 12, '0') THEN 2 ELSE 1 END DESC,
+             s.effective_from DESC
+  )
+  SELECT w.county_code, w.first, w.id_number, w.post_id, sum(w.days_in_post)::int,
+         sum(CASE WHEN a.result = 'fail' THEN 0
+                  ELSE (2 * coalesce(s.monthly_fen, 0) * greatest(0, w.days_in_post - coalesce(a.absent_days, 0)) + w.days) / (2 * w.days) END)::bigint,
+         sum((2 * coalesce(s.social_insurance_fen, 0) * w.days_in_post + w.days) / (2 * w.days))::bigint,
+         max(s.monthly_fen), max(s.social_insurance_fen)
+  FROM worked w
+  JOIN post p ON p.id = w.post_id
+  LEFT JOIN standards s ON s.county_code = w.county_code AND s.post_type = p.post_type AND s.first = w.first
+  LEFT JOIN assessment a ON a.placement_id = w.placement_id AND a.month = w.first
+  WHERE w.days_in_post > 0
+  GROUP BY w.county_code, w.first, w.id_number, w.post_id;
+END;
+
+CREATE OR REPLACE FUNCTION payroll_due_counted(from_month date, to_month date, county_prefix text DEFAULT '', persons text[] DEFAULT NULL)
+RETURNS TABLE (county_code text, month date, id_number text, post_id text, post_type text, month_days int, days_in_post int,
+               post_subsidy_fen bigint, social_insurance_fen bigint,
+               post_subsidy_standard_fen bigint, social_insurance_standard_fen bigint,
+               recorded_days int, present_days int, absent_days int, leave_days int, failed boolean, assessed boolean)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+  WITH months AS (
+    SELECT m.first, m.last, m.days FROM payroll_months(from_month, to_month) m
+  ), deaths AS (
+    SELECT s.id_number, min(s.valid_from) AS died_on FROM person_status s
+    WHERE s.status = 'deceased' AND s.county_code ^@ county_prefix AND (persons IS NULL OR s.id_number = ANY (persons))
+    GROUP BY s.id_number
+  ), att AS (
+    -- One string per person and month (two only where the person's posts moved county
+    -- between imports).
+    SELECT a.id_number, a.month,
+           CASE WHEN count(*) = 1 THEN min(a.days)
+                ELSE (SELECT attendance_merged(array_agg(x.days)) FROM attendance x
+                      WHERE x.id_number = a.id_number AND x.month = a.month AND x.county_code ^@ county_prefix) END AS days
+    FROM attendance a
+    WHERE a.month BETWEEN from_month AND to_month AND a.county_code ^@ county_prefix AND (persons IS NULL OR a.id_number = ANY (persons))
+    GROUP BY a.id_number, a.month
+  ), segments AS (
+    -- Each contract's days in post in the month, and the part of the month's attendance they
+    -- cover (OFFSET 0: cut once, counted three times).
+    SELECT x.placement_id, x.county_code, x.post_id, x.id_number, x.first, x.days, x.n,
+           CASE WHEN x.n = x.days THEN x.att WHEN x.n > 0 THEN substr(x.att, x.f, x.n) END AS part
+    FROM (
+      SELECT pl.id AS placement_id, pl.county_code, pl.post_id, pl.id_number, m.first, m.days, att.days AS att, greatest(c.start_on, pl.start_on, m.first) - m.first + 1 AS f,
+             greatest(0, least(c.end_on, coalesce(pl.exit_on, c.end_on), m.last, coalesce(d.died_on - 1, c.end_on))
+                         - greatest(c.start_on, pl.start_on, m.first) + 1) AS n
+      FROM placement pl
+      JOIN contract c ON c.placement_id = pl.id
+      JOIN months m ON c.start_on <= m.last AND c.end_on >= m.first
+                   AND pl.start_on <= m.last AND (pl.exit_on IS NULL OR pl.exit_on >= m.first)
+      LEFT JOIN deaths d ON d.id_number = pl.id_number
+      LEFT JOIN att ON att.id_number = pl.id_number AND att.month = m.first
+      WHERE pl.county_code ^@ county_prefix AND (persons IS NULL OR pl.id_number = ANY (persons))
+      OFFSET 0) x
+  ), worked AS (
+    SELECT s.placement_id, s.county_code, s.post_id, s.id_number, s.first, s.days, sum(s.n)::int AS days_in_post,
+           sum(length(s.part) - length(replace(s.part, 'P', '')))::int AS present,
+           sum(length(s.part) - length(replace(s.part, 'A', '')))::int AS absent,
+           sum(length(s.part) - length(replace(s.part, 'L', '')))::int AS leave
+    FROM segments s GROUP BY s.placement_id, s.county_code, s.post_id, s.id_number, s.first, s.days
+  ), standards AS (
+    -- pay_standard_on for each county, type and month, in one statement: the standard set
+    -- closest to the county (county, city, province), the latest in force on the first day.
+    SELECT DISTINCT ON (k.county_code, k.post_type, m.first) k.county_code, k.post_type, m.first, s.monthly_fen, s.social_insurance_fen
+    FROM (SELECT r.county_code, t.code AS post_type FROM region r CROSS JOIN post_type t
+          WHERE r.level = 3 AND r.county_code ^@ county_prefix) k
+    CROSS JOIN months m
+    JOIN pay_standard s ON s.post_type = k.post_type AND s.effective_from <= m.first
+     AND s.region_code IN (rpad(left(k.county_code, 2), 12, '0'), rpad(left(k.county_code, 4), 12, '0'), k.county_code || '000000')
+    ORDER BY k.county_code, k.post_type, m.first,
+             CASE s.region_code WHEN k.county_code || '000000' THEN 3 WHEN rpad(left(k.county_code, 4), 12, '0') THEN 2 ELSE 1 END DESC,
+             s.effective_from DESC
+  )
+  SELECT w.county_code, w.first, w.id_number, w.post_id, min(p.post_type), w.days, sum(w.days_in_post)::int,
+         sum(CASE WHEN a.result = 'fail' THEN 0
+                  ELSE (2 * coalesce(s.monthly_fen, 0) * greatest(0, w.days_in_post - coalesce(a.absent_days, 0)) + w.days) / (2 * w.days) END)::bigint,
+         sum((2 * coalesce(s.social_insurance_fen, 0) * w.days_in_post + w.days) / (2 * w.days))::bigint,
+         max(s.monthly_fen), max(s.social_insurance_fen),
+         coalesce(sum(w.present + w.absent + w.leave), 0)::int, coalesce(sum(w.present), 0)::int,
+         coalesce(sum(w.absent), 0)::int, coalesce(sum(w.leave), 0)::int,
+         bool_or(a.result = 'fail'), bool_or(a.placement_id IS NOT NULL)
+  FROM worked w
+  JOIN post p ON p.id = w.post_id
+  LEFT JOIN standards s ON s.county_code = w.county_code AND s.post_type = p.post_type AND s.first = w.first
+  LEFT JOIN assessment a ON a.placement_id = w.placement_id AND a.month = w.first
+  WHERE w.days_in_post > 0
+  GROUP BY w.county_code, w.first, w.id_number, w.post_id, w.days;
+END;
+
