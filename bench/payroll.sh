@@ -53,8 +53,15 @@ WHERE d.days > 0"
 bare=$(seconds psql "$url" -v ON_ERROR_STOP=1 -qc "INSERT INTO bare_line $hand")
 run=$(seconds "$bin" payroll run 2026-06 --database "$url")
 lines=$(psql "$url" -tAc "SELECT count(*) FROM payroll_line WHERE month = '2026-06-01'")
-# Every line in the journal (sql/0023: in bulk entries, each of one county's lines).
-journaled=$(psql "$url" -tAc "SELECT count(*) FROM journal_row WHERE table_name = 'payroll_line' AND operation = 'INSERT'")
+# Every line in the journal (sql/0029: one derived entry per county-month, with the number,
+# total and digest of its regular lines), and `journal verify` recomputing the digests from the
+# lines (it exits 1 when they differ).
+journaled=$(psql "$url" -tAc "SELECT coalesce(sum((row_after ->> 'lines')::bigint), 0) FROM journal
+  WHERE table_name = 'payroll_line' AND operation = 'INSERT' AND row_after ->> 'lines_digest' IS NOT NULL AND row_after ->> 'month' = '2026-06-01'")
+verified=no
+s=$(date +%s.%N)
+"$bin" journal verify --database "$url" >/dev/null && verified=yes
+verify=$(echo "$(date +%s.%N) - $s" | bc)
 same=$(psql "$url" -tAc "SELECT count(*) FROM (SELECT id_number, post_id, post_subsidy_fen + social_insurance_fen FROM bare_line EXCEPT ALL SELECT id_number, post_id, total_fen FROM payroll_line) d")
 # The same run without the journal: the month's lines and run removed with triggers off, the
 # journal's triggers on payroll_line and payroll_run disabled for one run, then enabled again.
@@ -96,9 +103,10 @@ printf 'hand-written SELECT (median of 3):     %6.2f s\n' "$hand_select"
 printf 'payroll_due, one month (median of 3):  %6.2f s  (%.2fx), rows differing from the hand-written SELECT: %s\n' \
   "$due" "$(ratio "$due" "$hand_select")" "$due_differs"
 printf 'payroll export 2026-06:                %6.2f s  (%s bytes)\n' "$export" "$(stat -c %s "$(ls -t bench/data/payroll-2026-06*.csv | head -1)")"
-printf 'payroll lines in the journal:          %s\n' "$journaled"
+printf 'payroll lines in the journal:          %s (derived entries); journal verify: %s, %.2f s\n' "$journaled" "$verified" "$verify"
 failed=0
 [[ $same == 0 && $due_differs == 0 ]] || { echo "FAILED: the lines differ from the hand-written ones" >&2; failed=1; }
 [[ $journaled == "$lines" ]] || { echo "FAILED: $journaled of $lines lines journaled" >&2; failed=1; }
+[[ $verified == yes ]] || { echo "FAILED: journal verify after the run" >&2; failed=1; }
 (( $(echo "$run <= 2 * $bare" | bc) )) || { echo "goal missed: payroll run more than 2x the hand-written INSERT ... SELECT" >&2; failed=1; }
 exit $failed

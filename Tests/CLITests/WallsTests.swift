@@ -245,6 +245,11 @@ struct WallsTests {
             SET session_replication_role = replica;
             UPDATE journal SET row_after = jsonb_set(row_after::jsonb, '{lines_digest}', to_jsonb(payroll_lines_sealed('320321', '2026-01-01', 2)))::json
             WHERE table_name = 'payroll_run' AND row_after ->> 'state' = 'approved';
+            -- The run's derived entry (sql/0029) rewritten to the lines as they now stand.
+            UPDATE journal SET row_after = (SELECT json_build_object('county_code', '320321', 'month', date '2026-01-01', 'kind', 'regular',
+                                                                     'lines', s.lines, 'total_fen', s.total_fen, 'lines_digest', s.lines_digest)
+                                            FROM payroll_lines_state('320321', '2026-01-01') s)
+            WHERE table_name = 'payroll_line' AND row_key = '320321/2026-01';
             WITH RECURSIVE c AS (
               SELECT j.seq, j.prev_hash, sha256(j.prev_hash || journal_digest((extract(epoch FROM j.at) * 1000000)::bigint, j.role, j.operation, j.table_name, j.row_key, j.county_code,
                      j.region_code, j.row_before, j.row_after)) AS hash
@@ -262,4 +267,72 @@ struct WallsTests {
         let against = try welfarePosts(["journal", "verify", "--entry", entries, "--hash", kept], on: scene.database)
         #expect(against.status == 1 && against.stderr.hasPrefix("error: [JOURNAL_TAMPERED]"), "\(against.stderr)")
     }
+    /// A payroll run journals its regular lines as one derived entry per county-month, their
+    /// number, total and digest (sql/0029), not line by line. A line altered, removed or added
+    /// behind the triggers is found by `journal verify` in a draft as in an approved month, and
+    /// so is a draft altered and then removed by a re-run; adjustment lines are still journaled
+    /// row by row.
+    @Test func payrollLinesChangedBehindTheJournalAreFound() throws {
+        let scene = try Scene()
+        let db = scene.connection
+        _ = try Payroll.run(db, month: Month(year: 2026, month: 1)!, region: "320321")
+        #expect(try welfarePosts(["journal", "verify"], on: scene.database).status == 0)
+        let entry = try db.query("""
+            SELECT count(*) AS entries, max(row_after ->> 'lines') AS lines, max(row_after ->> 'total_fen') AS total FROM journal
+            WHERE table_name = 'payroll_line' AND row_key = '320321/2026-01' AND operation = 'INSERT'
+            """)[0]
+        let lines = try db.query("SELECT count(*) AS n, sum(total_fen) AS total FROM payroll_line WHERE month = '2026-01-01' AND county_code = '320321'")[0]
+        #expect(entry["entries"] == "1" && entry["lines"] == lines["n"] && entry["total"] == lines["total"] && lines["n"] == "2",
+                "\(entry) \(lines)")
+        // No line of the run is in the journal row by row.
+        #expect(try db.query("SELECT count(*) AS n FROM journal_row WHERE table_name = 'payroll_line' AND row_after ->> 'id_number' IS NOT NULL")[0]["n"] == "0")
+
+        let line = try db.query("SELECT id, bank_account FROM payroll_line WHERE id_number = $1", [scene.personB.value])[0]
+        let id: String = try line.decode("id"), account: String = try line.decode("bank_account")
+        let columns = "county_code, month, for_month, kind, id_number, post_id, days_in_post, post_subsidy_fen, social_insurance_fen, adjustment_fen, name, bank_account, post_subsidy_standard_fen, social_insurance_standard_fen, held_reason"
+        // Each change is made with the triggers off, found, and undone (verify is clean again).
+        let changes: [(String, String, String)] = [
+            ("lines altered", "UPDATE payroll_line SET bank_account = '6217000000000000999' WHERE id = \(id)",
+             "UPDATE payroll_line SET bank_account = '\(account)' WHERE id = \(id)"),
+            ("lines removed", "CREATE TABLE kept AS SELECT * FROM payroll_line WHERE id = \(id); DELETE FROM payroll_line WHERE id = \(id)",
+             "INSERT INTO payroll_line (id, \(columns)) OVERRIDING SYSTEM VALUE SELECT id, \(columns) FROM kept; DROP TABLE kept"),
+            ("lines added", """
+                INSERT INTO payroll_line (\(columns)) SELECT \(columns.replacingOccurrences(of: "post_id", with: "post_id || 'x'")) FROM payroll_line WHERE id = \(id)
+                """, "DELETE FROM payroll_line WHERE post_id LIKE '%x'"),
+        ]
+        for (problem, change, undo) in changes {
+            try db.execute("SET session_replication_role = replica; \(change); SET session_replication_role = origin")
+            let found = try welfarePosts(["journal", "verify"], on: scene.database)
+            #expect(found.status == 1 && found.stderr.hasPrefix("error: [PAYROLL_TAMPERED]") && found.stderr.contains("320321")
+                    && found.stderr.contains("2026-01") && found.stderr.contains(problem.replacingOccurrences(of: "lines", with: "were")),
+                    "\(problem): \(found.stderr)")
+            try db.execute("SET session_replication_role = replica; \(undo); SET session_replication_role = origin")
+            let clean = try welfarePosts(["journal", "verify"], on: scene.database)
+            #expect(clean.status == 0, "after undoing \(problem): \(clean.stderr)")
+        }
+
+        // A draft altered behind the journal and then replaced by a re-run: the lines as they
+        // stand are the re-run's, but what the re-run removed is not what the run wrote.
+        try db.execute("SET session_replication_role = replica; UPDATE payroll_line SET post_subsidy_fen = post_subsidy_fen + 100000 WHERE id = \(id); SET session_replication_role = origin")
+        _ = try Payroll.run(db, month: Month(year: 2026, month: 1)!, region: "320321")
+        let rerun = try welfarePosts(["journal", "verify"], on: scene.database)
+        #expect(rerun.status == 1 && rerun.stderr.contains("a later run removed"), "\(rerun.stderr)")
+        let removal = try db.query("""
+            SELECT row_before ->> 'lines' AS removed, row_after ->> 'lines' AS kept FROM journal
+            WHERE table_name = 'payroll_line' AND row_key = '320321/2026-01' AND operation = 'DELETE'
+            """)
+        #expect(removal.count == 1 && removal[0]["removed"] == "2" && removal[0]["kept"] == "0")
+
+        // Adjustment lines are journaled row by row, as before: January approved, one of its
+        // lines booked short behind the locks, and February's run corrects it.
+        _ = try Payroll.approve(db, month: Month(year: 2026, month: 1)!, region: "320321")
+        try db.execute("SET session_replication_role = replica; UPDATE payroll_line SET post_subsidy_fen = post_subsidy_fen - 100000 WHERE id_number = '\(scene.personB.value)' AND month = '2026-01-01'; SET session_replication_role = origin")
+        let february = try Payroll.run(db, month: Month(year: 2026, month: 2)!, region: "320321")
+        #expect(february.adjustmentLines > 0)
+        let adjustments = try db.query("""
+            SELECT count(*) AS n FROM journal_row WHERE table_name = 'payroll_line' AND operation = 'INSERT' AND row_after ->> 'kind' = 'adjustment'
+            """)[0]["n"]
+        #expect(adjustments == String(february.adjustmentLines))
+    }
 }
+

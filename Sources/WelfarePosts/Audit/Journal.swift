@@ -10,23 +10,41 @@ public enum Journal {
         /// it was rewritten.
         public let lastHash: String
         public let problem: Problem?
-        /// Approved months whose lines are not those approved (sql/0016).
+        /// Approved months whose lines are not those approved (sql/0016), and county-months whose
+        /// regular lines are not those journaled (sql/0029).
         public let brokenSeals: [BrokenSeal]
 
         /// An approved county-month that changed behind the locks: `lines changed` (its lines no
         /// longer give the digest sealed on approval) or `seal changed` (the run's digest is not
-        /// the one its approval journaled).
+        /// the one its approval journaled); or a county-month whose regular lines are not those
+        /// the journal's derived entries recorded (sql/0029): `lines added`, `lines removed`,
+        /// `lines altered`, `removed lines altered`.
         public struct BrokenSeal: Sendable {
             public let county: String
             public let month: String
             public let problem: String
 
             public var explanation: Text {
-                problem == "lines changed"
-                    ? Text(en: "the approved \(month) payroll of county \(county) was changed behind the locks: its lines are not those approved",
-                           zh: "县 \(county) \(month) 已审核的工资表被绕过锁定修改：工资明细与审核时不符")
-                    : Text(en: "the seal of the approved \(month) payroll of county \(county) was changed: it is not the one journaled on approval",
-                           zh: "县 \(county) \(month) 已审核工资表的封存摘要被修改：与审核时记入日志的不符")
+                switch problem {
+                case "lines changed":
+                    Text(en: "the approved \(month) payroll of county \(county) was changed behind the locks: its lines are not those approved",
+                         zh: "县 \(county) \(month) 已审核的工资表被绕过锁定修改：工资明细与审核时不符")
+                case "lines added":
+                    Text(en: "lines were added to the \(month) payroll of county \(county) behind the journal: its regular lines are more than the journal recorded",
+                         zh: "县 \(county) \(month) 的工资表被绕过日志增加了明细：正常明细多于日志所记")
+                case "lines removed":
+                    Text(en: "lines were removed from the \(month) payroll of county \(county) behind the journal: its regular lines are fewer than the journal recorded",
+                         zh: "县 \(county) \(month) 的工资表被绕过日志删除了明细：正常明细少于日志所记")
+                case "lines altered":
+                    Text(en: "lines of the \(month) payroll of county \(county) were altered behind the journal: they no longer give the digest the journal recorded",
+                         zh: "县 \(county) \(month) 的工资表明细被绕过日志修改：与日志所记摘要不符")
+                case "removed lines altered":
+                    Text(en: "the \(month) payroll lines of county \(county) that a later run removed had been altered behind the journal: they were not those the journal recorded",
+                         zh: "县 \(county) \(month) 被重算删除的工资明细此前曾被绕过日志修改：与日志所记不符")
+                default:
+                    Text(en: "the seal of the approved \(month) payroll of county \(county) was changed: it is not the one journaled on approval",
+                         zh: "县 \(county) \(month) 已审核工资表的封存摘要被修改：与审核时记入日志的不符")
+                }
             }
         }
 
@@ -65,8 +83,14 @@ public enum Journal {
                 // journal_verify reads the whole chain whoever asks (row-level security would
                 // show an auditor only their region's entries), and says how many there are.
                 let row = try connection.query("SELECT seq, problem, expected_seq, entries, last_hash FROM journal_verify()")[0]
-                let seals = try connection.query("SELECT county_code, to_char(month, 'YYYY-MM') AS month, problem FROM payroll_seals_broken()")
-                    .map { Verification.BrokenSeal(county: $0["county_code"] ?? "", month: $0["month"] ?? "", problem: $0["problem"] ?? "") }
+                // Approved months against their seal, and every county-month's regular lines
+                // against the digest the journal recorded of them (sql/0029).
+                let seals = try connection.query("""
+                    SELECT county_code, to_char(month, 'YYYY-MM') AS month, problem FROM payroll_seals_broken()
+                    UNION ALL
+                    SELECT county_code, to_char(month, 'YYYY-MM'), problem FROM payroll_lines_unjournaled()
+                    """).map { Verification.BrokenSeal(county: try $0.decode("county_code"), month: try $0.decode("month"),
+                                                        problem: try $0.decode("problem")) }
                 return Verification(
                     entries: try row.decode("entries"), lastHash: row["last_hash"] ?? "",
                     problem: try row["problem"].map { kind in
