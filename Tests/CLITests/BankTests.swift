@@ -397,3 +397,26 @@ struct BankAccessTests {
                                 ["PERMISSION_DENIED", "NOT_FOUND"])
     }
 }
+
+extension BankTests {
+    /// The export's query sends NULL for a column no profile writes (issue 17); a profile that
+    /// names every column gets each as the plain finance export has it — month, township,
+    /// village, labels, name — none left empty.
+    @Test func aProfileOfEveryColumnWritesWhatThePlainExportHas() throws {
+        let world = try OutputFileTests.approvedJanuary(people: 3)
+        let columns = Payroll.exportColumns.map { "\($0.key):\($0.zh)" }.joined(separator: ",")
+        _ = try BankTests.run(["bank", "profile", "add", "全列", "--columns", columns, "--encoding", "utf-8", "--file-format", "csv",
+                               "--region", "320321"], world)
+        let folder = try BankTests.folder(), plain = try BankTests.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder); try? FileManager.default.removeItem(atPath: plain) }
+        _ = try BankTests.run(["payroll", "export", "2026-01", "--profile", "全列", "--output", folder], world)
+        _ = try BankTests.run(["payroll", "export", "2026-01", "--output", plain + "/plain.csv"], world)
+        let name = try #require(try OutputFileTests.listing(folder).first { !$0.contains("控制表") })
+        let lines = { (path: String) throws -> [String] in
+            try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: CharacterSet.newlines).filter { !$0.isEmpty }.dropFirst().map { $0 }
+        }
+        let byProfile = try lines(folder + "/" + name), finance = try lines(plain + "/plain.csv")
+        #expect(byProfile.count == 3 && byProfile == finance, "\(byProfile)\n\(finance)")
+        #expect(byProfile.allSatisfy { !$0.contains(",,") }, "\(byProfile)")
+    }
+}

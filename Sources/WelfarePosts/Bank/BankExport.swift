@@ -134,6 +134,8 @@ public enum BankExport {
                 writer.pending = []
                 let control = try writeControl(folder: folder, profileName: profileName, month: month, files: pending.map(\.file),
                                                draft: drafts > 0, format: pending.first?.writer.profile, lang: lang, pending: &pending)
+                // Every file on the disk before the batches are committed.
+                try BankFileWriter.sync(pending.map(\.writer))
                 return Outcome(files: pending.filter { $0.file.batch != "" }.map(\.file), control: control, draft: drafts > 0,
                                zeroNets: zero, negativeNets: negative, negativeFen: negativeFen)
             }
@@ -141,19 +143,29 @@ public enum BankExport {
         // The database has recorded the batches: now the files take their names.
         for item in pending { try item.writer.commit(folder: folder, name: item.file.name) }
         pending = []
+        SafeFile.syncFolder(folder)
         return outcome
     }
 
     /// The month's lines of the counties, in the export's order with a person-post's lines
     /// together (its regular line first): the fifteen export columns (§10), amounts in fen,
-    /// days counted on the regular line only. `COPY` text.
+    /// days counted on the regular line only. `COPY` text. A column no profile writes is sent
+    /// as NULL (the month, township, village, labels, name: formatted, sent and read for
+    /// nothing otherwise); the keys, the account (a profile's prefix filter) and the amounts
+    /// always come.
     static func orderedQuery(month: Month, counties: [String], profiles: [BankProfile], lang: Lang) -> String {
         // Literals checked by their types (a month, six-digit counties): COPY takes no parameters.
         let checked = counties.filter { $0.utf8.count == 6 && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
-        let labels = lang == .zh ? "post_type_zh, funding_channel_zh" : "post_type, funding_channel"
+        let written = Set(profiles.flatMap(\.columns))
+        let known = Set(Payroll.exportColumns.map(\.key) + ["seq", "batch"])
+        // BatchWriter reads an unknown column as the first (the month).
+        func column(_ key: String, _ expression: String) -> String {
+            written.contains(key) || (key == "month" && !written.isSubset(of: known)) ? expression : "NULL"
+        }
+        let labels = "\(column("post_type", lang == .zh ? "post_type_zh" : "post_type")), \(column("funding_channel", lang == .zh ? "funding_channel_zh" : "funding_channel"))"
         return """
             COPY (
-              SELECT to_char(month, 'YYYY-MM'), county_code, township, village, post_id, \(labels), name, id_number, bank_account,
+              SELECT \(column("month", "to_char(month, 'YYYY-MM')")), county_code, \(column("township", "township")), \(column("village", "village")), post_id, \(labels), \(column("name", "name")), id_number, bank_account,
                      CASE WHEN kind = 'regular' THEN days_in_post ELSE 0 END, post_subsidy_fen, social_insurance_fen, adjustment_fen, total_fen
               FROM payroll_export_line
               WHERE month = '\(month.firstDay.iso)'::date AND county_code IN (\(checked.map { "'\($0)'" }.joined(separator: ",")))
@@ -357,6 +369,7 @@ extension BankExport {
                     pending[last] = (pending[last].writer, named)
                     written = [named]
                 }
+                try BankFileWriter.sync(pending.map(\.writer))
                 try numbers.record(connection, written, kind: "resubmission")
                 // Failure i (in id order) went in batch i / cap.
                 let cap = profile.maxRows ?? Int(Int32.max)
@@ -372,6 +385,7 @@ extension BankExport {
         }
         for item in pending { try item.writer.commit(folder: folder, name: item.file.name) }
         pending = []
+        SafeFile.syncFolder(folder)
         return outcome
     }
 }
