@@ -47,16 +47,24 @@ final class BankFileWriter {
                 }
             })
         } else {
-            self.line.removeAll(keepingCapacity: true)
+            // The kept buffer is taken out of the property while the line is made (no
+            // exclusivity check per byte appended).
+            var bytes = self.line
+            self.line = []
+            bytes.removeAll(keepingCapacity: true)
+            let separator = self.separator, isCSV = self.isCSV, isTXT = self.isTXT, longSeparator = separator.count > 1 ? profile.separator : nil
             for (index, value) in values.enumerated() {
-                if index > 0 && isCSV { self.line += separator }
+                if index > 0 && isCSV { bytes += separator }
                 switch value {
-                case .text(let text): appendField(BankFileWriter.mayBeFormula(text) ? TextValue.spreadsheetSafe(text) : text)
-                case .fen(let fen): BankFileWriter.appendYuan(fen, into: &self.line)
-                case .integer(let number): BankFileWriter.appendDecimal(number, into: &self.line)
+                case .text(let text):
+                    BankFileWriter.appendField(BankFileWriter.mayBeFormula(text) ? TextValue.spreadsheetSafe(text) : text, separator: separator,
+                                               longSeparator: longSeparator, into: &bytes)
+                case .fen(let fen): BankFileWriter.appendYuan(fen, into: &bytes)
+                case .integer(let number): BankFileWriter.appendDecimal(number, into: &bytes)
                 }
-                if isTXT { self.line += separator }
+                if isTXT { bytes += separator }
             }
+            self.line = bytes
             try endLine(line: line)
         }
     }
@@ -75,19 +83,23 @@ final class BankFileWriter {
         self.line.removeAll(keepingCapacity: true)
         for (index, field) in fields.enumerated() {
             if index > 0 && isCSV { self.line += separator }
-            appendField(field)
+            BankFileWriter.appendField(field, separator: separator, longSeparator: separator.count > 1 ? profile.separator : nil, into: &self.line)
             if isTXT { self.line += separator }
         }
         try endLine(line: line)
     }
 
     /// A field's bytes, quoted when it holds a quote, a line break or the separator.
-    private func appendField(_ field: String) {
-        let separator = self.separator
+    private static func appendField(_ field: String, separator: [UInt8], longSeparator: String?, into line: inout [UInt8]) {
         var field = field
+        let first = separator[0]
         field.withUTF8 { utf8 in
-            let needsQuotes = utf8.contains { $0 == 0x22 || $0 == 0x0A || $0 == 0x0D || $0 == separator[0] }
-                || (separator.count > 1 && String(decoding: utf8, as: UTF8.self).contains(profile.separator))
+            var needsQuotes = false
+            for byte in utf8 where byte == 0x22 || byte == 0x0A || byte == 0x0D || byte == first {
+                needsQuotes = true
+                break
+            }
+            if !needsQuotes, let longSeparator { needsQuotes = String(decoding: utf8, as: UTF8.self).contains(longSeparator) }
             if needsQuotes {
                 line.append(0x22)
                 for byte in utf8 {
@@ -243,7 +255,14 @@ final class GBKEncoder {
 enum CopyText {
     static func rows(_ bytes: [UInt8]) -> [[String?]] {
         var rows: [[String?]] = []
-        bytes.withUnsafeBufferPointer { buffer in
+        forEachRow(bytes) { rows.append($0) }
+        return rows
+    }
+
+    /// Each row of the chunk in turn, in one array kept from row to row (no array of rows is
+    /// made, nor an array per row unless `body` keeps one).
+    static func forEachRow(_ bytes: [UInt8], _ body: ([String?]) throws -> Void) rethrows {
+        try bytes.withUnsafeBufferPointer { buffer in
             let count = buffer.count
             var fields: [String?] = []
             fields.reserveCapacity(16)
@@ -265,9 +284,8 @@ enum CopyText {
                     start = index + 1
                     escaped = false
                     if byte == 0x0A {
-                        rows.append(fields)
-                        fields = []
-                        fields.reserveCapacity(16)
+                        try body(fields)
+                        fields.removeAll(keepingCapacity: true)
                     }
                 } else if byte == 0x5C {
                     escaped = true
@@ -276,10 +294,9 @@ enum CopyText {
             }
             if start < count || !fields.isEmpty {
                 fields.append(field(count))
-                rows.append(fields)
+                try body(fields)
             }
         }
-        return rows
     }
 
     static func unescape(_ bytes: [UInt8]) -> String {

@@ -105,10 +105,14 @@ public final class XLSXWriter {
     private static let amountOpen = Array("\" s=\"2\"><v>".utf8), integerOpen = Array("\" s=\"3\"><v>".utf8)
     private static let valueClose = Array("</v></c>".utf8), rowClose = Array("</row>".utf8)
 
-    /// Appends one row to the current sheet, straight into the buffer from constant pieces.
+    /// Appends one row to the current sheet, straight into the buffer from constant pieces (the
+    /// buffer taken out of the property meanwhile: no exclusivity check per piece).
     public func row(_ cells: [XLSXCell]) throws {
         precondition(current != nil, "row before beginSheet")
         rowNumber += 1
+        var buffer = self.buffer
+        self.buffer = []
+        defer { self.buffer = buffer }
         let number = Array(String(rowNumber).utf8)
         buffer.append(contentsOf: XLSXWriter.rowOpen)
         buffer.append(contentsOf: number)
@@ -137,7 +141,10 @@ public final class XLSXWriter {
             }
         }
         buffer.append(contentsOf: XLSXWriter.rowClose)
-        if buffer.count >= 1 << 16 { try flush() }
+        if buffer.count >= 1 << 16 {
+            try current?.add(buffer)
+            buffer.removeAll(keepingCapacity: true)
+        }
     }
 
     /// Writes the workbook into `file` (which the caller then commits). The writer is done.
@@ -239,25 +246,28 @@ public final class XLSXWriter {
     /// XML text: `& < >` escaped; characters XML 1.0 cannot hold (control characters, U+FFFE,
     /// U+FFFF) written as Excel writes them, `_xHHHH_`, so the cell shows where they were.
     static func escape(_ text: String, into out: inout [UInt8]) {
-        for byte in text.utf8 where byte < 0x20 || byte == 0x26 || byte == 0x3C || byte == 0x3E || byte == 0xEF {
-            _ = byte
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "&": out += Array("&amp;".utf8)
-                case "<": out += Array("&lt;".utf8)
-                case ">": out += Array("&gt;".utf8)
-                case "\t", "\n", "\r": out += Array(String(scalar).utf8)
-                default:
-                    if scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF {
-                        out += Array(String(format: "_x%04X_", scalar.value).utf8)
-                    } else {
-                        out += Array(String(scalar).utf8)
-                    }
+        // Most text holds nothing to escape: its bytes as they are, found in one pass.
+        var text = text
+        let plain = text.withUTF8 { utf8 -> Bool in
+            for byte in utf8 where byte < 0x20 || byte == 0x26 || byte == 0x3C || byte == 0x3E || byte == 0xEF { return false }
+            out.append(contentsOf: utf8)
+            return true
+        }
+        if plain { return }
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out += Array("&amp;".utf8)
+            case "<": out += Array("&lt;".utf8)
+            case ">": out += Array("&gt;".utf8)
+            case "\t", "\n", "\r": out += Array(String(scalar).utf8)
+            default:
+                if scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF {
+                    out += Array(String(format: "_x%04X_", scalar.value).utf8)
+                } else {
+                    out += Array(String(scalar).utf8)
                 }
             }
-            return
         }
-        out.append(contentsOf: text.utf8)
     }
 
     static func escaped(_ text: String) -> String {
