@@ -301,14 +301,18 @@ final class BatchNumbers {
         return text.count >= 3 ? text : String(repeating: "0", count: 3 - text.count) + text
     }
 
-    /// Records the batches not recorded before.
+    /// Records the batches not recorded before: one statement for all of them (a county's
+    /// hundred files were a hundred round trips), in their order.
     func record(_ connection: Connection, _ files: [BankExport.File], kind: String) throws {
-        for (position, file) in files.enumerated() where kind != "payroll" || position >= earlier.count {
-            try connection.command("""
-                INSERT INTO bank_batch (county_code, batch_no, month, profile, kind, position, rows, total_fen, file_name)
-                VALUES ($1, $2, $3::date, $4, $5, $6, $7, $8, $9)
-                """, [county, file.batch, month.firstDay.iso, profile, kind, position + 1, file.rows, file.totalFen, file.name])
-        }
+        let chosen = files.enumerated().filter { kind != "payroll" || $0.offset >= earlier.count }
+        guard !chosen.isEmpty else { return }
+        try connection.command("""
+            INSERT INTO bank_batch (county_code, batch_no, month, profile, kind, position, rows, total_fen, file_name)
+            SELECT $1, u.batch_no, $3::date, $4, $5, u.position, u.rows, u.total_fen, u.file_name
+            FROM unnest($2::text[], $6::int[], $7::int[], $8::bigint[], $9::text[]) AS u(batch_no, position, rows, total_fen, file_name)
+            ORDER BY u.position
+            """, [county, chosen.map(\.element.batch), month.firstDay.iso, profile, kind, chosen.map { String($0.offset + 1) },
+                  chosen.map { String($0.element.rows) }, chosen.map { String($0.element.totalFen) }, chosen.map(\.element.name)])
     }
 }
 
