@@ -67,6 +67,9 @@ struct ExportSpeedTests {
             try writer.row([.integer(Int64(index)), .text(name), .amount(Fen(Int64(index) * 101 - 5000))])
             expected.append([String(index), name, Fen(Int64(index) * 101 - 5000).yuanText])
         }
+        // Whitespace kept (`xml:space`), plain text written without it: both read back as typed.
+        try writer.row([.text("  lead and trail  "), .text("tab\there"), .text("某某")])
+        expected.append(["  lead and trail  ", "tab\there", "某某"])
         try writer.beginSheet("第二")
         for index in 1...3000 { try writer.row([.text("x\(index)")]) }
         let file = try SafeFile(path: path)
@@ -80,7 +83,7 @@ struct ExportSpeedTests {
             z = zipfile.ZipFile('\(path)')
             print(z.testzip(), len(z.namelist()))
             wb = openpyxl.load_workbook('\(path)')
-            print(wb.sheetnames, wb.worksheets[0].max_row, wb.worksheets[1].max_row, wb.worksheets[0]['B8'].value, wb.worksheets[1]['A3000'].value)
+            print(wb.sheetnames, wb.worksheets[0].max_row, wb.worksheets[1].max_row, wb.worksheets[0]['B8'].value, wb.worksheets[1]['A3000'].value, repr(wb.worksheets[0]['A3002'].value), repr(wb.worksheets[0]['B3002'].value))
             """
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -90,7 +93,7 @@ struct ExportSpeedTests {
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(output == "None 7\n['第一', '第二'] 3001 3000 A & <B> 7 x3000\n", "\(output)")
+        #expect(output == "None 7\n['第一', '第二'] 3002 3000 A & <B> 7 x3000 '  lead and trail  ' 'tab\\there'\n", "\(output)")
     }
 
     /// Files closed without their own fsync, made durable together, then committed: complete,

@@ -122,6 +122,8 @@ enum XLSXZip {
         private var offset: UInt64 = 0
         private var central: [UInt8] = []
         private var count = 0
+        /// The copying buffer, made once for all the entries.
+        private var chunk: [UInt8] = []
         private let dosTime: UInt16, dosDate: UInt16
 
         init(file: SafeFile) {
@@ -173,7 +175,7 @@ enum XLSXZip {
             // The deflated bytes, as they are.
             guard let part = fopen(entry.path, "r") else { throw XLSXZip.failure(errno: errno) }
             defer { fclose(part) }
-            var chunk = [UInt8](repeating: 0, count: 1 << 20)
+            if chunk.isEmpty { chunk = [UInt8](repeating: 0, count: 1 << 20) }
             var copied: UInt64 = 0
             while true {
                 let read = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, part) }
