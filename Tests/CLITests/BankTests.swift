@@ -397,3 +397,56 @@ struct BankAccessTests {
                                 ["PERMISSION_DENIED", "NOT_FOUND"])
     }
 }
+
+extension BankTests {
+    /// The export's query sends NULL for a column no profile writes (issue 17); a profile that
+    /// names every column gets each as the plain finance export has it — month, township,
+    /// village, labels, name — none left empty.
+    @Test func aProfileOfEveryColumnWritesWhatThePlainExportHas() throws {
+        let world = try OutputFileTests.approvedJanuary(people: 3)
+        let columns = Payroll.exportColumns.map { "\($0.key):\($0.zh)" }.joined(separator: ",")
+        _ = try BankTests.run(["bank", "profile", "add", "全列", "--columns", columns, "--encoding", "utf-8", "--file-format", "csv",
+                               "--region", "320321"], world)
+        let folder = try BankTests.folder(), plain = try BankTests.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder); try? FileManager.default.removeItem(atPath: plain) }
+        _ = try BankTests.run(["payroll", "export", "2026-01", "--profile", "全列", "--output", folder], world)
+        _ = try BankTests.run(["payroll", "export", "2026-01", "--output", plain + "/plain.csv"], world)
+        let name = try #require(try OutputFileTests.listing(folder).first { !$0.contains("控制表") })
+        let lines = { (path: String) throws -> [String] in
+            try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: CharacterSet.newlines).filter { !$0.isEmpty }.dropFirst().map { $0 }
+        }
+        let byProfile = try lines(folder + "/" + name), finance = try lines(plain + "/plain.csv")
+        #expect(byProfile.count == 3 && byProfile == finance, "\(byProfile)\n\(finance)")
+        #expect(byProfile.allSatisfy { !$0.contains(",,") }, "\(byProfile)")
+    }
+}
+
+extension BankTests {
+    /// A profile's account prefixes: only the rows of accounts with one of them are its files'
+    /// (looked up per row only when some profile has prefixes, issue 17).
+    @Test func aProfilesAccountPrefixesChooseItsRows() throws {
+        let world = try World()
+        var people: [ResidentID] = []
+        for number in 0..<3 {
+            let person = try world.person(born: "1970-02-0\(number + 1)")
+            try world.hire(try world.post(), person, "2026-01-01", "2026-12-31")
+            people.append(person)
+        }
+        try world.connection.command("UPDATE person SET bank_account = '6217000000000001' WHERE id_number = $1", [people[1].value])
+        _ = try Payroll.run(world.connection, month: Month(iso: "2026-01")!, region: nil)
+        _ = try Payroll.approve(world.connection, month: Month(iso: "2026-01")!, region: Fixtures.county)
+        _ = try BankTests.run(["bank", "profile", "add", "农行", "--columns", BankTests.bankTemplate, "--encoding", "utf-8",
+                               "--file-format", "csv", "--account-prefix", "6228", "--region", "320321"], world)
+        _ = try BankTests.run(["bank", "profile", "add", "建行", "--columns", BankTests.bankTemplate, "--encoding", "utf-8",
+                               "--file-format", "csv", "--account-prefix", "6217,6666", "--region", "320321"], world)
+        for (profile, rows) in [("农行", [people[0], people[2]]), ("建行", [people[1]])] {
+            let folder = try BankTests.folder()
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            _ = try BankTests.run(["payroll", "export", "2026-01", "--profile", profile, "--output", folder], world)
+            let name = try #require(try OutputFileTests.listing(folder).first { !$0.contains("控制表") })
+            #expect(name.contains("_\(rows.count)笔_"), "\(name)")
+            let text = try String(contentsOfFile: folder + "/" + name, encoding: .utf8)
+            for person in people { #expect(text.contains(person.value) == rows.contains(person), "\(profile): \(text)") }
+        }
+    }
+}

@@ -118,11 +118,14 @@ public enum BankExport {
                     if !setup.draft { finished.append((setup.numbers, files)) }
                 }
                 let profiles = Array(setups.values.map(\.profile))
+                // The counties whose profile filters accounts by prefix (looked up per row only
+                // when there are any: a profile copied out of `setups` per row cost a tenth of the export).
+                let prefixes = setups.compactMapValues { $0.profile.accountPrefixes.isEmpty ? nil : $0.profile.accountPrefixes }
                 try connection.copyOut(orderedQuery(month: month, counties: runs.compactMap { $0["county_code"] }, profiles: profiles, lang: lang)) { chunk in
-                    for fields in CopyText.rows(chunk) {
+                    try CopyText.forEachRow(chunk) { fields in
                         // A prefix filter of the county's profile: rows of other banks' accounts are not this file's.
-                        if let setup = setups[fields[1] ?? ""], !setup.profile.accountPrefixes.isEmpty,
-                           !setup.profile.accountPrefixes.contains(where: { (fields[9] ?? "").hasPrefix($0) }) { continue }
+                        if !prefixes.isEmpty, let accepted = prefixes[fields[1] ?? ""],
+                           !accepted.contains(where: { (fields[9] ?? "").hasPrefix($0) }) { return }
                         if !net.sameKey(fields) { try flush() }
                         net.add(fields)
                     }
@@ -134,6 +137,8 @@ public enum BankExport {
                 writer.pending = []
                 let control = try writeControl(folder: folder, profileName: profileName, month: month, files: pending.map(\.file),
                                                draft: drafts > 0, format: pending.first?.writer.profile, lang: lang, pending: &pending)
+                // Every file on the disk before the batches are committed.
+                try BankFileWriter.sync(pending.map(\.writer))
                 return Outcome(files: pending.filter { $0.file.batch != "" }.map(\.file), control: control, draft: drafts > 0,
                                zeroNets: zero, negativeNets: negative, negativeFen: negativeFen)
             }
@@ -141,19 +146,29 @@ public enum BankExport {
         // The database has recorded the batches: now the files take their names.
         for item in pending { try item.writer.commit(folder: folder, name: item.file.name) }
         pending = []
+        SafeFile.syncFolder(folder)
         return outcome
     }
 
     /// The month's lines of the counties, in the export's order with a person-post's lines
     /// together (its regular line first): the fifteen export columns (§10), amounts in fen,
-    /// days counted on the regular line only. `COPY` text.
+    /// days counted on the regular line only. `COPY` text. A column no profile writes is sent
+    /// as NULL (the month, township, village, labels, name: formatted, sent and read for
+    /// nothing otherwise); the keys, the account (a profile's prefix filter) and the amounts
+    /// always come.
     static func orderedQuery(month: Month, counties: [String], profiles: [BankProfile], lang: Lang) -> String {
         // Literals checked by their types (a month, six-digit counties): COPY takes no parameters.
         let checked = counties.filter { $0.utf8.count == 6 && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
-        let labels = lang == .zh ? "post_type_zh, funding_channel_zh" : "post_type, funding_channel"
+        let written = Set(profiles.flatMap(\.columns))
+        let known = Set(Payroll.exportColumns.map(\.key) + ["seq", "batch"])
+        // BatchWriter reads an unknown column as the first (the month).
+        func column(_ key: String, _ expression: String) -> String {
+            written.contains(key) || (key == "month" && !written.isSubset(of: known)) ? expression : "NULL"
+        }
+        let labels = "\(column("post_type", lang == .zh ? "post_type_zh" : "post_type")), \(column("funding_channel", lang == .zh ? "funding_channel_zh" : "funding_channel"))"
         return """
             COPY (
-              SELECT to_char(month, 'YYYY-MM'), county_code, township, village, post_id, \(labels), name, id_number, bank_account,
+              SELECT \(column("month", "to_char(month, 'YYYY-MM')")), county_code, \(column("township", "township")), \(column("village", "village")), post_id, \(labels), \(column("name", "name")), id_number, bank_account,
                      CASE WHEN kind = 'regular' THEN days_in_post ELSE 0 END, post_subsidy_fen, social_insurance_fen, adjustment_fen, total_fen
               FROM payroll_export_line
               WHERE month = '\(month.firstDay.iso)'::date AND county_code IN (\(checked.map { "'\($0)'" }.joined(separator: ",")))
@@ -286,14 +301,18 @@ final class BatchNumbers {
         return text.count >= 3 ? text : String(repeating: "0", count: 3 - text.count) + text
     }
 
-    /// Records the batches not recorded before.
+    /// Records the batches not recorded before: one statement for all of them (a county's
+    /// hundred files were a hundred round trips), in their order.
     func record(_ connection: Connection, _ files: [BankExport.File], kind: String) throws {
-        for (position, file) in files.enumerated() where kind != "payroll" || position >= earlier.count {
-            try connection.command("""
-                INSERT INTO bank_batch (county_code, batch_no, month, profile, kind, position, rows, total_fen, file_name)
-                VALUES ($1, $2, $3::date, $4, $5, $6, $7, $8, $9)
-                """, [county, file.batch, month.firstDay.iso, profile, kind, position + 1, file.rows, file.totalFen, file.name])
-        }
+        let chosen = files.enumerated().filter { kind != "payroll" || $0.offset >= earlier.count }
+        guard !chosen.isEmpty else { return }
+        try connection.command("""
+            INSERT INTO bank_batch (county_code, batch_no, month, profile, kind, position, rows, total_fen, file_name)
+            SELECT $1, u.batch_no, $3::date, $4, $5, u.position, u.rows, u.total_fen, u.file_name
+            FROM unnest($2::text[], $6::int[], $7::int[], $8::bigint[], $9::text[]) AS u(batch_no, position, rows, total_fen, file_name)
+            ORDER BY u.position
+            """, [county, chosen.map(\.element.batch), month.firstDay.iso, profile, kind, chosen.map { String($0.offset + 1) },
+                  chosen.map { String($0.element.rows) }, chosen.map { String($0.element.totalFen) }, chosen.map(\.element.name)])
     }
 }
 
@@ -357,6 +376,7 @@ extension BankExport {
                     pending[last] = (pending[last].writer, named)
                     written = [named]
                 }
+                try BankFileWriter.sync(pending.map(\.writer))
                 try numbers.record(connection, written, kind: "resubmission")
                 // Failure i (in id order) went in batch i / cap.
                 let cap = profile.maxRows ?? Int(Int32.max)
@@ -372,6 +392,7 @@ extension BankExport {
         }
         for item in pending { try item.writer.commit(folder: folder, name: item.file.name) }
         pending = []
+        SafeFile.syncFolder(folder)
         return outcome
     }
 }
@@ -436,19 +457,25 @@ final class BatchWriter {
         }
         let writer = current!
         let seq = writer.rows + 1
-        var values: [BankValue] = columns.map { column in
+        // One array kept from row to row (taken out of the property while it is filled).
+        var values = self.values
+        self.values = []
+        values.removeAll(keepingCapacity: true)
+        for column in columns {
             switch column {
-            case -1: return .integer(Int64(seq))
-            case -2: return .text(batch)
-            case 10: return .integer(amounts[0])
-            case 11, 12, 13, 14: return .fen(amounts[column - 10])
-            default: return .text(fields[column] ?? "")
+            case -1: values.append(.integer(Int64(seq)))
+            case -2: values.append(.text(batch))
+            case 10: values.append(.integer(amounts[0]))
+            case 11, 12, 13, 14: values.append(.fen(amounts[column - 10]))
+            default: values.append(.text(fields[column] ?? ""))
             }
         }
         if draft { values.append(.text(BankExport.draftMark + " 不得发放")) }
         _ = county
         try writer.row(values, amount: total, line: seq + 1)
+        self.values = values
     }
+    private var values: [BankValue] = []
 
     private func close() throws {
         guard let writer = current, let profile else { return }

@@ -1,5 +1,4 @@
 import Foundation
-import ZIPFoundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -40,17 +39,24 @@ public enum XLSXCell: Sendable, Equatable {
 }
 
 /// Writes an Excel workbook (SPEC §15: IDs and accounts as text cells, amounts as numbers with
-/// two decimals) without holding it in memory: each sheet's rows are written as XML to a file
-/// in a private temporary folder as they come, then the parts are deflated into the zip by
-/// ZIPFoundation and the zip is copied into the `SafeFile` the caller commits (0600, never
-/// through a link, complete or absent).
+/// two decimals) without holding it in memory: each sheet's rows are written as XML and
+/// deflated as they come (the system zlib, fastest level) into a file in a private temporary
+/// folder, its CRC and sizes counted on the way; `finish` writes the zip — the small parts, then
+/// each sheet's deflated bytes copied as they are — into the `SafeFile` the caller commits
+/// (0600, never through a link, complete or absent).
 ///
 /// Cells are inline strings (no shared-string table to keep), so a million rows cost the same
 /// memory as one. The one writer of workbooks; `XLSXReader` is the one reader.
+///
+/// The zip is written here rather than by ZIPFoundation (which the reader uses): it deflated at
+/// zlib's default level through `Data` chunks, a sheet's XML written to a file, read back, the
+/// zip written to a second file and copied (issue 17: three fifths of an xlsx export's
+/// instructions). Level 1 is valid deflate that every reader takes; the workbook is larger
+/// (about a third) and reads back the same.
 public final class XLSXWriter {
     private let folder: String
-    private var sheets: [(name: String, path: String)] = []
-    private var current: UnsafeMutablePointer<FILE>?
+    private var sheets: [(name: String, entry: XLSXZip.Entry)] = []
+    private var current: XLSXZip.DeflatingFile?
     private var buffer: [UInt8] = []
     private var rowNumber = 0
     private var finished = false
@@ -71,21 +77,21 @@ public final class XLSXWriter {
                                          zh: "无法为工作簿创建临时文件夹：\(String(cString: strerror(errno)))"), code: "BAD_OUTPUT")
         }
         folder = String(cString: made)
+        buffer.reserveCapacity(1 << 17)
     }
 
     deinit {
-        if let current { fclose(current) }
+        current?.abandon()
         removeFolder()
     }
 
     /// Starts a new sheet (ending the one before); its name is cut to Excel's 31 characters.
     public func beginSheet(_ name: String) throws {
         try endSheet()
-        let path = folder + "/sheet\(sheets.count + 1).xml"
-        guard let file = fopen(path, "wx") else { throw failure(errno) }
-        current = file
+        let path = folder + "/sheet\(sheets.count + 1).deflate"
+        current = try XLSXZip.DeflatingFile(path: path, entryName: "xl/worksheets/sheet\(sheets.count + 1).xml")
         let cleaned = String(name.unicodeScalars.filter { !"[]:*?/\\".unicodeScalars.contains($0) }.prefix(31).map(Character.init))
-        sheets.append((cleaned.isEmpty ? "Sheet\(sheets.count + 1)" : cleaned, path))
+        sheets.append((cleaned.isEmpty ? "Sheet\(sheets.count + 1)" : cleaned, XLSXZip.Entry(name: "", path: path)))
         rowNumber = 0
         append("""
             <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -95,47 +101,64 @@ public final class XLSXWriter {
 
     private static let rowOpen = Array("<row r=\"".utf8), cellOpen = Array("<c r=\"".utf8)
     private static let textOpen = Array("\" t=\"inlineStr\" s=\"1\"><is><t xml:space=\"preserve\">".utf8)
+    private static let plainTextOpen = Array("\" t=\"inlineStr\" s=\"1\"><is><t>".utf8)
     private static let textClose = Array("</t></is></c>".utf8)
     private static let amountOpen = Array("\" s=\"2\"><v>".utf8), integerOpen = Array("\" s=\"3\"><v>".utf8)
     private static let valueClose = Array("</v></c>".utf8), rowClose = Array("</row>".utf8)
 
-    /// Appends one row to the current sheet. Built in a local array from constant pieces (no
-    /// array made per piece), then added to the buffer at once.
+    /// Appends one row to the current sheet, straight into the buffer from constant pieces (the
+    /// buffer taken out of the property meanwhile: no exclusivity check per piece).
     public func row(_ cells: [XLSXCell]) throws {
         precondition(current != nil, "row before beginSheet")
         rowNumber += 1
+        var buffer = self.buffer
+        self.buffer = []
+        defer { self.buffer = buffer }
         let number = Array(String(rowNumber).utf8)
-        var line: [UInt8] = []
-        line.reserveCapacity(64 + cells.count * 64)
-        line.append(contentsOf: XLSXWriter.rowOpen)
-        line.append(contentsOf: number)
-        line.append(0x22)
-        line.append(0x3E)
+        buffer.append(contentsOf: XLSXWriter.rowOpen)
+        buffer.append(contentsOf: number)
+        buffer.append(0x22)
+        buffer.append(0x3E)
         for (index, cell) in cells.enumerated() {
             if case .empty = cell { continue }
-            line.append(contentsOf: XLSXWriter.cellOpen)
-            line.append(contentsOf: XLSXWriter.letters[min(index, 701)])
-            line.append(contentsOf: number)
+            buffer.append(contentsOf: XLSXWriter.cellOpen)
+            buffer.append(contentsOf: XLSXWriter.letters[min(index, 701)])
+            buffer.append(contentsOf: number)
             switch cell {
             case .empty:
                 continue
             case .text(let text):
-                line.append(contentsOf: XLSXWriter.textOpen)
-                XLSXWriter.escape(text, into: &line)
-                line.append(contentsOf: XLSXWriter.textClose)
+                // Text without a space, a control character or anything to escape (names, IDs,
+                // accounts, batch numbers): its bytes as they are, and no `xml:space` — that
+                // only keeps whitespace, and leaving it out makes a tenth of the sheet's bytes
+                // fewer to write and deflate. Anything else as before.
+                var text = text
+                let plain = text.withUTF8 { utf8 -> Bool in
+                    for byte in utf8 where byte <= 0x20 || byte == 0x26 || byte == 0x3C || byte == 0x3E || byte == 0xEF { return false }
+                    buffer.append(contentsOf: XLSXWriter.plainTextOpen)
+                    buffer.append(contentsOf: utf8)
+                    return true
+                }
+                if !plain {
+                    buffer.append(contentsOf: XLSXWriter.textOpen)
+                    XLSXWriter.escape(text, into: &buffer)
+                }
+                buffer.append(contentsOf: XLSXWriter.textClose)
             case .amount(let fen):
-                line.append(contentsOf: XLSXWriter.amountOpen)
-                line.append(contentsOf: fen.yuanText.utf8)
-                line.append(contentsOf: XLSXWriter.valueClose)
+                buffer.append(contentsOf: XLSXWriter.amountOpen)
+                buffer.append(contentsOf: fen.yuanText.utf8)
+                buffer.append(contentsOf: XLSXWriter.valueClose)
             case .integer(let value):
-                line.append(contentsOf: XLSXWriter.integerOpen)
-                line.append(contentsOf: String(value).utf8)
-                line.append(contentsOf: XLSXWriter.valueClose)
+                buffer.append(contentsOf: XLSXWriter.integerOpen)
+                buffer.append(contentsOf: String(value).utf8)
+                buffer.append(contentsOf: XLSXWriter.valueClose)
             }
         }
-        line.append(contentsOf: XLSXWriter.rowClose)
-        buffer.append(contentsOf: line)
-        if buffer.count >= 1 << 16 { try flush() }
+        buffer.append(contentsOf: XLSXWriter.rowClose)
+        if buffer.count >= 1 << 16 {
+            try current?.add(buffer)
+            buffer.removeAll(keepingCapacity: true)
+        }
     }
 
     /// Writes the workbook into `file` (which the caller then commits). The writer is done.
@@ -144,16 +167,8 @@ public final class XLSXWriter {
         finished = true
         if sheets.isEmpty { try beginSheet("Sheet1") }
         try endSheet()
-        let zipPath = folder + "/book.xlsx"
-        do {
-            let archive = try Archive(url: URL(fileURLWithPath: zipPath), accessMode: .create)
-            func add(_ name: String, _ text: String) throws {
-                let data = Data(text.utf8)
-                try archive.addEntry(with: name, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate) { position, size in
-                    data.subdata(in: Int(position)..<Int(position) + size)
-                }
-            }
-            try add("[Content_Types].xml", """
+        var parts: [(String, String)] = []
+        parts.append(("[Content_Types].xml", """
                 <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
                 <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">\
                 <Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>\
@@ -162,28 +177,28 @@ public final class XLSXWriter {
                 <Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>\
                 \(sheets.indices.map { "<Override PartName=\"/xl/worksheets/sheet\($0 + 1).xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>" }.joined())\
                 </Types>
-                """)
-            try add("_rels/.rels", """
+                """))
+        parts.append(("_rels/.rels", """
                 <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
                 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\
                 <Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>\
                 </Relationships>
-                """)
-            try add("xl/workbook.xml", """
+                """))
+        parts.append(("xl/workbook.xml", """
                 <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
                 <workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>\
                 \(sheets.enumerated().map { "<sheet name=\"\(XLSXWriter.escaped($1.name))\" sheetId=\"\($0 + 1)\" r:id=\"rId\($0 + 1)\"/>" }.joined())\
                 </sheets></workbook>
-                """)
-            try add("xl/_rels/workbook.xml.rels", """
+                """))
+        parts.append(("xl/_rels/workbook.xml.rels", """
                 <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
                 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\
                 \(sheets.indices.map { "<Relationship Id=\"rId\($0 + 1)\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet\($0 + 1).xml\"/>" }.joined())\
                 <Relationship Id="rId\(sheets.count + 1)" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>\
                 </Relationships>
-                """)
-            // Styles: 0 general, 1 text (@), 2 amounts (0.00), 3 whole numbers (0).
-            try add("xl/styles.xml", """
+                """))
+        // Styles: 0 general, 1 text (@), 2 amounts (0.00), 3 whole numbers (0).
+        parts.append(("xl/styles.xml", """
                 <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
                 <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">\
                 <fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>\
@@ -196,29 +211,20 @@ public final class XLSXWriter {
                 <xf numFmtId="1" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>\
                 <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>\
                 </styleSheet>
-                """)
-            for (index, sheet) in sheets.enumerated() {
-                try archive.addEntry(with: "xl/worksheets/sheet\(index + 1).xml", fileURL: URL(fileURLWithPath: sheet.path),
-                                     compressionMethod: .deflate, bufferSize: 1 << 16)
-                unlink(sheet.path)
-            }
-        } catch let error as AppError {
-            throw error
-        } catch {
-            throw AppError.badInput(Text(en: "cannot write the workbook: \(error)", zh: "无法写入工作簿：\(error)"), code: "BAD_OUTPUT")
+                """))
+        var zip = XLSXZip.Writer(file: file)
+        for (name, text) in parts {
+            let path = folder + "/part.deflate"
+            let part = try XLSXZip.DeflatingFile(path: path, entryName: name)
+            try part.add(Array(text.utf8))
+            try zip.add(try part.finish())
+            unlink(path)
         }
-        // The finished zip into the caller's file.
-        guard let zip = fopen(zipPath, "r") else { throw failure(errno) }
-        defer { fclose(zip) }
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, zip) }
-            if count > 0 { try file.write(Array(chunk[0..<count])) }
-            if count < chunk.count {
-                if ferror(zip) != 0 { throw failure(errno) }
-                break
-            }
+        for sheet in sheets {
+            try zip.add(sheet.entry)
+            unlink(sheet.entry.path)
         }
+        try zip.finish()
         removeFolder()
     }
 
@@ -229,15 +235,14 @@ public final class XLSXWriter {
         append("</sheetData></worksheet>")
         try flush()
         current = nil
-        guard fclose(file) == 0 else { throw failure(errno) }
+        sheets[sheets.count - 1].entry = try file.finish()
     }
 
     private func append(_ text: String) { buffer += Array(text.utf8) }
 
     private func flush() throws {
         guard let file = current, !buffer.isEmpty else { return }
-        let written = buffer.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-        guard written == buffer.count else { throw failure(errno) }
+        try file.add(buffer)
         buffer.removeAll(keepingCapacity: true)
     }
 
@@ -255,25 +260,28 @@ public final class XLSXWriter {
     /// XML text: `& < >` escaped; characters XML 1.0 cannot hold (control characters, U+FFFE,
     /// U+FFFF) written as Excel writes them, `_xHHHH_`, so the cell shows where they were.
     static func escape(_ text: String, into out: inout [UInt8]) {
-        for byte in text.utf8 where byte < 0x20 || byte == 0x26 || byte == 0x3C || byte == 0x3E || byte == 0xEF {
-            _ = byte
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "&": out += Array("&amp;".utf8)
-                case "<": out += Array("&lt;".utf8)
-                case ">": out += Array("&gt;".utf8)
-                case "\t", "\n", "\r": out += Array(String(scalar).utf8)
-                default:
-                    if scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF {
-                        out += Array(String(format: "_x%04X_", scalar.value).utf8)
-                    } else {
-                        out += Array(String(scalar).utf8)
-                    }
+        // Most text holds nothing to escape: its bytes as they are, found in one pass.
+        var text = text
+        let plain = text.withUTF8 { utf8 -> Bool in
+            for byte in utf8 where byte < 0x20 || byte == 0x26 || byte == 0x3C || byte == 0x3E || byte == 0xEF { return false }
+            out.append(contentsOf: utf8)
+            return true
+        }
+        if plain { return }
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out += Array("&amp;".utf8)
+            case "<": out += Array("&lt;".utf8)
+            case ">": out += Array("&gt;".utf8)
+            case "\t", "\n", "\r": out += Array(String(scalar).utf8)
+            default:
+                if scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF {
+                    out += Array(String(format: "_x%04X_", scalar.value).utf8)
+                } else {
+                    out += Array(String(scalar).utf8)
                 }
             }
-            return
         }
-        out.append(contentsOf: text.utf8)
     }
 
     static func escaped(_ text: String) -> String {
