@@ -245,7 +245,9 @@ struct StoredPersons {
                         } else if value.count == 8 && value.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
                             from = value.reduce(Int32(0)) { $0 * 10 + Int32($1 - 0x30) }
                         }
-                    case 2...6, 7 where !keep[0], 8 where !keep[1]:
+                    case 2...8:
+                        // Bank account (7) and phone (8) only when the file has their column.
+                        guard field < 7 || !keep[field - 7] else { break }
                         if null {
                             print.add(nil)
                         } else {
