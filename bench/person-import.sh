@@ -57,8 +57,10 @@ breakdown() {
   grep -o 'duration: [0-9.]* ms  \(statement\|execute [^:]*\): .*' "$log" | awk '
     { ms = $2; sub(/^duration: [0-9.]* ms  (statement|execute [^:]*): /, ""); text = substr($0, 1, 60)
       part = "other (connect, vocabulary, locks, commit)"
-      if (text ~ /^COPY person_stage/) part = "read, check and COPY into staging (Swift reads while the server stores)"
-      else if (text ~ /village_code. AS key/ || text ~ /operator_scope/) part = "set-wise checks (villages, region)"
+      if (text ~ /^COPY person_stage/) part = "COPY into staging (changed rows; all rows on the staged path)"
+      else if (text ~ /^COPY person \(/) part = "read and check in Swift, COPY new persons into person (indexes, checks, triggers)"
+      else if (text ~ /^COPY \(SELECT id_number/) part = "fetch the stored persons (fingerprints)"
+      else if (text ~ /village_code. AS key/ || text ~ /operator_scope/ || text ~ /^COPY \(SELECT code FROM region/) part = "set-wise checks (villages, region)"
       else if (text ~ /^CREATE TEMP TABLE person_change/) part = "find changed persons (join with person)"
       else if (text ~ /^INSERT INTO person \(/) part = "insert new persons (indexes, constraints, journal trigger)"
       else if (text ~ /^UPDATE person / || text ~ /person_history/) part = "update changed persons and their history"

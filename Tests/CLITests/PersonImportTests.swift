@@ -179,6 +179,71 @@ struct PersonImportTests {
         #expect(try connection.query("SELECT count(*) AS n FROM person")[0]["n"] == String(rows))
     }
 
+    /// The owner's import drops unchanged rows in the client by a fingerprint of the stored
+    /// values (issue 17) and sends the rest to the server's comparison. Every kind of row it must
+    /// not drop is still found: the same counts as the dry run (which stages every row and
+    /// compares on the server) and the values written.
+    @Test func aChangeAmongUnchangedRowsIsFoundAsTheServerFindsIt() throws {
+        let database = try TestDatabase()
+        let connection = try database.connect()
+        try Fixtures.regions(connection)
+        let header = "id_number,name,household_id,village_code,category,labour_capacity,bank_account,phone,effective_from"
+        let ids = (1...40).map { residentID(born: "1960-01-\(10 + $0 % 18)", sequence: $0) }
+        func row(_ index: Int, name: String? = nil, phone: String = "13800000000", category: String = "other", from: String = "") -> String {
+            "\(ids[index]),\(name ?? "名\(index)"),H\(index),\(Fixtures.villageA1),\(category),full,62280000000000\(index + 10),\(phone),\(from)"
+        }
+        let first = try welfarePosts(["person", "import", try temporaryFile(([header] + (0..<40).map { row($0, name: $0 == 3 ? "Jos\u{E9}" : nil) }).joined(separator: "\n") + "\n")], on: database)
+        #expect(first.status == 0, "\(first.stderr)")
+        // Person 4's facts change from 2026-03-01 (the older ones become history).
+        let dated = try welfarePosts(["person", "import", try temporaryFile("\(header)\n\(row(4, category: "monitored", from: "2026-03-01"))\n")], on: database)
+        #expect(dated.status == 0, "\(dated.stderr)")
+
+        var rows = (0..<40).map { row($0, name: $0 == 3 ? "Jos\u{E9}" : nil) }
+        rows[2] = row(2, phone: "13900000002")                        // the phone alone changes
+        rows[3] = row(3, name: "Jose\u{301}")                         // the same name to Swift, other bytes to the server
+        rows[4] = row(4, category: "monitored", from: "2026-01-01")    // the current values, dated before they began
+        rows[5] = row(5, category: "monitored", from: "2026-04-01")    // a change dated
+        rows[6] = row(6, from: "2026-05-01")                            // unchanged, dated
+        rows[7] = row(7, name: "名7 ")                                  // unchanged: cells are trimmed
+        rows.append("\(residentID(born: "1991-02-03", sequence: 77)),新人,H77,\(Fixtures.villageA2),other,full,,,")
+        let file = try temporaryFile(([header] + rows).joined(separator: "\n") + "\n")
+        let dryRun = try welfarePosts(["person", "import", file, "--dry-run", "--format", "json"], on: database)
+        #expect(dryRun.status == 0, "\(dryRun.stderr)")
+        let result = try welfarePosts(["person", "import", file, "--format", "json"], on: database)
+        #expect(result.status == 0, "\(result.stderr)")
+        let (expected, got) = (jsonObject(dryRun.stdout), jsonObject(result.stdout))
+        #expect(got["inserted"] == "1" && got["updated"] == "4" && got["unchanged"] == "36", "\(result.stdout)")
+        for key in ["rows", "inserted", "updated", "unchanged"] { #expect(got[key] == expected[key], "\(key): \(result.stdout) against \(dryRun.stdout)") }
+        let changed = try connection.query("SELECT id_number, name, phone, category FROM person WHERE id_number = ANY($1) ORDER BY id_number",
+                                           ["{\(ids[2]),\(ids[3])}"])
+        #expect(changed.map { $0["phone"] ?? "" }.contains("13900000002"))
+        #expect(changed.contains { Array(($0["name"] ?? "").utf8) == Array("Jose\u{301}".utf8) }, "\(changed.map(\.values))")
+        let history = try connection.query("SELECT count(*) AS n FROM person_history WHERE id_number = $1", [ids[4]])
+        #expect(history.first?["n"] == "2", "split where the change began")
+        // Again: nothing changes, by either path.
+        let again = try welfarePosts(["person", "import", file, "--format", "json"], on: database)
+        #expect(jsonObject(again.stdout)["unchanged"] == "41", "\(again.stdout)")
+    }
+
+    /// An optional column left out of the file keeps what is stored, so it is not compared: a
+    /// stored bank account is no change when the file has no bank_account column, and is when
+    /// the file has one with an empty cell (it clears the account).
+    @Test func anOptionalColumnLeftOutIsNotCompared() throws {
+        let (database, connection) = try prepared()
+        let withoutAccount = Self.goodRows.map { row -> String in
+            var cells = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            cells.remove(at: 6)
+            return cells.joined(separator: ",")
+        }
+        let header = "id_number,name,household_id,village_code,category,labour_capacity,phone"
+        let kept = try welfarePosts(["person", "import", try temporaryFile(([header] + withoutAccount).joined(separator: "\n") + "\n"), "--format", "json"], on: database)
+        #expect(jsonObject(kept.stdout)["unchanged"] == "2", "\(kept.stdout)")
+        let cleared = Self.goodRows[0].replacingOccurrences(of: "6228480312345678", with: "")
+        let result = try welfarePosts(["person", "import", try temporaryFile("\(Self.header)\n\(cleared)\n"), "--format", "json"], on: database)
+        #expect(jsonObject(result.stdout)["updated"] == "1", "\(result.stdout)")
+        #expect(try connection.query("SELECT bank_account FROM person WHERE id_number = $1", [Self.good1]).first?["bank_account"] == nil)
+    }
+
     @Test func unmigratedDatabaseExits3() throws {
         let database = try TestDatabase()
         let connection = try database.connect()

@@ -23,35 +23,24 @@ public enum PersonImport {
         let fromISO = (from ?? today).iso
         return try Database.mapped {
             try connection.transaction {
-                // A resident ID twice in the file: found as the rows stream, each ID packed into
-                // a number (17 digits and the check character), so no pass over the staged rows
-                // is needed for it. The repeated row is staged still, and checked like the rest.
-                var firstLine: [UInt64: Int32] = [:]
-                var repeated: [FileProblem] = []
+                if !dryRun, try mayWriteDirectly(connection), let header = try Staging.header(of: file, columns: columns),
+                   let outcome = try runDirect(connection, file: file, header: header, vocabulary: vocabulary, from: fromISO, today: today) {
+                    return outcome
+                }
+                var repeats = RepeatedIDs()
                 var staging = try Staging(file: file, columns: columns, connection: connection, table: "person_stage",
                                           stagingColumns: staged) { row in
                     let values = clean(&row, vocabulary: vocabulary, from: fromISO, today: today)
-                    if let values, row.problems.isEmpty, let id = values[0], let key = packed(id) {
-                        if let first = firstLine[key] {
-                            let index = row.header.index(of: "id_number")
-                            repeated.append(FileProblem(
-                                line: row.line, column: index.map { $0 + 1 }, header: index.map { row.header.headers[$0] },
-                                problem: Text(en: "this resident ID is already on line \(first) of the file",
-                                              zh: "该身份证号已在文件第 \(first) 行出现")))
-                        } else {
-                            firstLine[key] = Int32(truncatingIfNeeded: row.line)
-                        }
-                    }
+                    repeats.note(row, values)
                     return values
                 }
-                firstLine = [:]
-                staging.add(repeated)
+                staging.add(repeats.problems)
+                repeats = RepeatedIDs()
                 try staging.check(connection, """
                     SELECT s.line, 'village_code' AS key, s.village_code AS code FROM person_stage s
                     LEFT JOIN region r ON r.code = s.village_code WHERE r.code IS NULL
                     """) { row in
-                    Text(en: "\(row["code"] ?? "") is not a known village: import it with `region import` first",
-                         zh: "\(row["code"] ?? "") 不是已登记的村：请先用 `region import` 导入区划")
+                    unknownVillage(row["code"] ?? "")
                 }
                 try staging.requireNoProblems()
                 if try Access.currentRole(connection) != nil {
@@ -69,12 +58,34 @@ public enum PersonImport {
                 // Imports run one at a time, so the new/changed split below cannot race another
                 // import; hires and other writers of other tables are not held up.
                 if !dryRun { try connection.execute("LOCK TABLE person IN SHARE ROW EXCLUSIVE MODE") }
-                // The staged rows of known persons that change something, each beside the version
-                // of the person's facts in force on its date: the current one, or an older one (a
-                // change dated before the current facts began). Only these are written: an
-                // unchanged re-import writes nothing. An optional column left out of the file
-                // ($1: no bank_account column, $2: no phone column) keeps what is stored; an
-                // empty cell clears it.
+                try findChanges(connection, keep: keep)
+                let updated = Int(try connection.query("SELECT count(*) AS n FROM person_change")[0].decode("n", as: Int64.self))
+                if dryRun {
+                    let inserted = try connection.query("""
+                        SELECT count(*) AS n FROM person_stage s WHERE NOT EXISTS (SELECT 1 FROM person p WHERE p.id_number = s.id_number)
+                        """)[0].decode("n", as: Int.self)
+                    return ImportOutcome(rows: staging.rowCount, inserted: inserted, updated: updated, dryRun: true)
+                }
+                if updated > 0 { try record(connection) }
+                let inserted = try connection.command("""
+                    INSERT INTO person (county_code, id_number, name, household_id, village_code, category,
+                                        labour_capacity, bank_account, phone)
+                    SELECT left(s.village_code, 6), s.id_number, s.name, s.household_id, s.village_code, s.category,
+                           s.labour_capacity, s.bank_account, s.phone
+                    FROM person_stage s WHERE NOT EXISTS (SELECT 1 FROM person p WHERE p.id_number = s.id_number)
+                    """)
+                return ImportOutcome(rows: staging.rowCount, inserted: inserted, updated: updated, dryRun: false)
+            }
+        }
+    }
+
+    /// Makes `person_change`: the staged rows (`person_stage`) of known persons that change
+    /// something, each beside the version of the person's facts in force on its date: the
+    /// current one, or an older one (a change dated before the current facts began). Only these
+    /// are written: an unchanged re-import writes nothing. An optional column left out of the
+    /// file (`keep[0]`: no bank_account column, `keep[1]`: no phone column) keeps what is
+    /// stored; an empty cell clears it.
+    static func findChanges(_ connection: Connection, keep: [Bool]) throws {
                 try connection.command("""
                     CREATE TEMP TABLE person_change ON COMMIT DROP AS
                     SELECT c.* FROM (
@@ -101,24 +112,6 @@ public enum PersonImport {
                           IS DISTINCT FROM (c.old_household_id, c.old_village_code, c.old_category, c.old_labour_capacity,
                                             c.old_bank_account, c.old_name, c.old_phone)
                     """, keep)
-                let updated = Int(try connection.query("SELECT count(*) AS n FROM person_change")[0].decode("n", as: Int64.self))
-                if dryRun {
-                    let inserted = try connection.query("""
-                        SELECT count(*) AS n FROM person_stage s WHERE NOT EXISTS (SELECT 1 FROM person p WHERE p.id_number = s.id_number)
-                        """)[0].decode("n", as: Int.self)
-                    return ImportOutcome(rows: staging.rowCount, inserted: inserted, updated: updated, dryRun: true)
-                }
-                if updated > 0 { try record(connection) }
-                let inserted = try connection.command("""
-                    INSERT INTO person (county_code, id_number, name, household_id, village_code, category,
-                                        labour_capacity, bank_account, phone)
-                    SELECT left(s.village_code, 6), s.id_number, s.name, s.household_id, s.village_code, s.category,
-                           s.labour_capacity, s.bank_account, s.phone
-                    FROM person_stage s WHERE NOT EXISTS (SELECT 1 FROM person p WHERE p.id_number = s.id_number)
-                    """)
-                return ImportOutcome(rows: staging.rowCount, inserted: inserted, updated: updated, dryRun: false)
-            }
-        }
     }
 
     /// Writes the changes in `person_change`, set-wise. A change of facts dated after the current
@@ -173,9 +166,15 @@ public enum PersonImport {
 
     /// A checked resident ID (17 digits and a digit or X) as one number, one to one.
     static func packed(_ id: String) -> UInt64? {
+        var id = id
+        return id.withUTF8 { packed($0) }
+    }
+
+    /// `packed` of an ID's UTF-8 bytes.
+    static func packed(_ id: UnsafeBufferPointer<UInt8>) -> UInt64? {
         var value: UInt64 = 0
         var count = 0
-        for byte in id.utf8 {
+        for byte in id {
             count += 1
             if count < 18 {
                 guard byte >= 0x30 && byte <= 0x39 else { return nil }

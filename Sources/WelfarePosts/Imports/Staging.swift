@@ -88,38 +88,10 @@ public struct Staging {
         self.table = table
         try connection.execute("CREATE TEMP TABLE \(table) (line int NOT NULL, "
             + stagingColumns.map { "\($0) text" }.joined(separator: ", ") + ") ON COMMIT DROP")
-        var header: HeaderMap?
-        var problems: [FileProblem] = []
-        var rows = 0
+        var read: (header: HeaderMap, rows: Int, problems: [FileProblem])?
         try connection.copyIn("COPY \(table) FROM STDIN") { writer in
-            try file.forEachRecord { record in
-                guard let map = header else {
-                    header = try HeaderMap(record, columns: columns)
-                    return
-                }
-                rows += 1
-                if rows == 1 { try Staging.refuseSecondHeader(record, columns: columns) }
-                var row = ImportRow(line: record.line, fields: record.fields, header: map)
-                row.checkCells(quoted: record.quoted)
-                // A row with more or fewer cells than the header is refused: a cell left out
-                // shifts the others (and an empty one would clear what is stored).
-                if record.fields.count != map.headers.count {
-                    let more = record.fields.count > map.headers.count
-                    let column = more ? map.headers.count + 1 : record.fields.count + 1
-                    row.problems.append(FileProblem(
-                        line: record.line, column: column, header: more ? nil : map.headers[column - 1], problem: more
-                        ? Text(en: "the row has \(record.fields.count) cells but the header only \(map.headers.count): remove the extra cells (is a comma inside a value not quoted?)",
-                               zh: "该行有 \(record.fields.count) 个单元格，但表头只有 \(map.headers.count) 列：请删除多余的单元格（值中的逗号是否未加引号？）")
-                        : Text(en: "the row has \(record.fields.count) cells but the header has \(map.headers.count): a cell is missing from here on (an empty value still needs its comma)",
-                               zh: "该行只有 \(record.fields.count) 个单元格，但表头有 \(map.headers.count) 列：从此列起缺少单元格（空值也需保留逗号）")))
-                    problems += row.problems
-                    return
-                }
-                guard let values = clean(&row), row.problems.isEmpty else {
-                    problems += row.problems
-                    return
-                }
-                try writer.write(decimal: record.line)
+            read = try Staging.readRows(file: file, columns: columns, clean: clean) { line, values, _ in
+                try writer.write(decimal: line)
                 for value in values {
                     try writer.write(byte: UInt8(ascii: "\t"))
                     if let value { try writer.write(field: value) } else { try writer.write("\\N") }
@@ -127,19 +99,11 @@ public struct Staging {
                 try writer.write(byte: UInt8(ascii: "\n"))
             }
         }
-        guard let header else {
-            throw AppError(.input, code: "BAD_FILE", Text(en: "the file is empty: it needs a header row and at least one data row",
-                                                           zh: "文件为空：需要表头行和至少一行数据"),
-                           problems: [FileProblem(line: 1, problem: Text(en: "no header row", zh: "没有表头行"))])
-        }
-        guard rows > 0 else {
-            throw AppError(.input, code: "BAD_FILE", Text(en: "the file has a header but no data rows; nothing was imported",
-                                                           zh: "文件只有表头没有数据，未导入任何数据"),
-                           problems: [FileProblem(line: 2, problem: Text(en: "no data rows", zh: "没有数据行"))])
-        }
-        self.header = header
+        guard let read else { preconditionFailure("readRows returns or throws") }
+        let rows = read.rows
+        self.header = read.header
         self.rowCount = rows
-        self.problems = problems
+        self.problems = read.problems
         // A big file's statements are planned without nested loops. The target's statistics may
         // say it is empty (a new or truncated table, VACUUM ANALYZE before the first import):
         // the planner then scans it once per staged row, and an INSERT that fills it as it goes
@@ -151,6 +115,73 @@ public struct Staging {
             try connection.execute("SET LOCAL enable_nestloop = off")
             try Database.tuneForBulk(connection)
         }
+    }
+
+    /// Reads every record of `file`, holds each row to the checks every import shares (the
+    /// header, cells, the count of cells, a second header row) and `clean`'s own, and hands each
+    /// row `clean` accepts to `accept` with its line and values, and whether every row before it
+    /// was accepted too. Returns the header, the count of data rows and the problems found;
+    /// throws for a file without a header or without data rows.
+    static func readRows(file: CSVFile, columns: [ImportColumn], clean: (inout ImportRow) -> [String?]?,
+                         accept: (_ line: Int, _ values: [String?], _ allAcceptedSoFar: Bool) throws -> Void)
+        throws -> (header: HeaderMap, rows: Int, problems: [FileProblem]) {
+        var header: HeaderMap?
+        var problems: [FileProblem] = []
+        var rows = 0
+        try file.forEachRecord { record in
+            guard let map = header else {
+                header = try HeaderMap(record, columns: columns)
+                return
+            }
+            rows += 1
+            if rows == 1 { try Staging.refuseSecondHeader(record, columns: columns) }
+            var row = ImportRow(line: record.line, fields: record.fields, header: map)
+            row.checkCells(quoted: record.quoted)
+            // A row with more or fewer cells than the header is refused: a cell left out
+            // shifts the others (and an empty one would clear what is stored).
+            if record.fields.count != map.headers.count {
+                let more = record.fields.count > map.headers.count
+                let column = more ? map.headers.count + 1 : record.fields.count + 1
+                row.problems.append(FileProblem(
+                    line: record.line, column: column, header: more ? nil : map.headers[column - 1], problem: more
+                    ? Text(en: "the row has \(record.fields.count) cells but the header only \(map.headers.count): remove the extra cells (is a comma inside a value not quoted?)",
+                           zh: "该行有 \(record.fields.count) 个单元格，但表头只有 \(map.headers.count) 列：请删除多余的单元格（值中的逗号是否未加引号？）")
+                    : Text(en: "the row has \(record.fields.count) cells but the header has \(map.headers.count): a cell is missing from here on (an empty value still needs its comma)",
+                           zh: "该行只有 \(record.fields.count) 个单元格，但表头有 \(map.headers.count) 列：从此列起缺少单元格（空值也需保留逗号）")))
+                problems += row.problems
+                return
+            }
+            guard let values = clean(&row), row.problems.isEmpty else {
+                problems += row.problems
+                return
+            }
+            try accept(record.line, values, problems.isEmpty)
+        }
+        guard let header else {
+            throw AppError(.input, code: "BAD_FILE", Text(en: "the file is empty: it needs a header row and at least one data row",
+                                                           zh: "文件为空：需要表头行和至少一行数据"),
+                           problems: [FileProblem(line: 1, problem: Text(en: "no header row", zh: "没有表头行"))])
+        }
+        guard rows > 0 else {
+            throw AppError(.input, code: "BAD_FILE", Text(en: "the file has a header but no data rows; nothing was imported",
+                                                           zh: "文件只有表头没有数据，未导入任何数据"),
+                           problems: [FileProblem(line: 2, problem: Text(en: "no data rows", zh: "没有数据行"))])
+        }
+        return (header, rows, problems)
+    }
+
+    /// The file's header row alone, mapped (throwing as `readRows` does for a bad one), or nil
+    /// when the file has no record at all.
+    static func header(of file: CSVFile, columns: [ImportColumn]) throws -> HeaderMap? {
+        struct Stop: Error {}
+        var header: HeaderMap?
+        do {
+            try file.forEachRecord { record in
+                header = try HeaderMap(record, columns: columns)
+                throw Stop()
+            }
+        } catch is Stop {}
+        return header
     }
 
     /// A second header row (the English names under the Chinese ones, a two-row heading from a
@@ -190,9 +221,14 @@ public struct Staging {
     /// Throws the bad-file error listing every problem in line order, if there are any.
     public func requireNoProblems() throws {
         guard !problems.isEmpty else { return }
+        throw Staging.refusal(problems)
+    }
+
+    /// The bad-file error listing `problems` (not empty) in line order.
+    static func refusal(_ problems: [FileProblem]) -> AppError {
         let sorted = problems.sorted { ($0.line, $0.column ?? 0) < ($1.line, $1.column ?? 0) }
         let lines = Set(problems.map(\.line)).count
-        throw AppError(.input, code: "BAD_FILE", Text(
+        return AppError(.input, code: "BAD_FILE", Text(
             en: "\(lines) row(s) of the file are not right; nothing was imported. Correct them and import the file again:",
             zh: "文件中有 \(lines) 行有误，未导入任何数据。请改正后重新导入："), problems: sorted)
     }

@@ -26,7 +26,8 @@ public struct Vocabulary: Sendable {
     /// Codes in display order, and code → Chinese label, per set.
     private var codes: [Set: [String]] = [:]
     private var labels: [Set: [String: String]] = [:]
-    private var byLabel: [Set: [String: String]] = [:]
+    /// Each set's codes and labels in display order.
+    private var pairs: [Set: [(code: String, label: String)]] = [:]
 
     public static func load(_ connection: Connection) throws -> Vocabulary {
         let sql = Set.allCases.map { "SELECT '\($0.rawValue)' AS set, code, label_zh, position FROM \($0.rawValue)" }
@@ -36,15 +37,19 @@ public struct Vocabulary: Sendable {
             guard let set = row["set"].flatMap(Set.init(rawValue:)), let code = row["code"], let label = row["label_zh"] else { continue }
             vocabulary.codes[set, default: []].append(code)
             vocabulary.labels[set, default: [:]][code] = label
-            vocabulary.byLabel[set, default: [:]][label] = code
+            vocabulary.pairs[set, default: []].append((code, label))
         }
         return vocabulary
     }
 
     /// The code for a code or Chinese label, or nil when it is neither.
     public func code(_ set: Set, _ text: String) -> String? {
-        if labels[set]?[text] != nil { return text }
-        return byLabel[set]?[text]
+        // A set holds a handful of codes, compared in turn (as the dictionaries compare keys)
+        // rather than hashing the text, which an import does twice a row.
+        guard let pairs = pairs[set] else { return nil }
+        for pair in pairs where pair.code == text { return text }
+        for pair in pairs where pair.label == text { return pair.code }
+        return nil
     }
 
     /// The code, or a bad-input error listing what is allowed.
