@@ -467,6 +467,21 @@ struct HistoryTests {
         #expect(try cases(world, "PAID_NOT_DUE", asOf: "2026-06-30") == ["\(person.value) - 2026-01-01 2026-01-31 2026-01 10000"])
     }
 
+    // sql/0031 groups what was booked and what was paid in one pass: a month paid without a post
+    // still names the post where the person held one post in one county.
+    @Test func anOverpaymentWithoutAPostNamesThePersonsOnlyPost() throws {
+        let world = try World()
+        let person = try world.person(born: "1970-01-01")
+        let post = try world.post()
+        try world.hire(post, person, "2026-01-01", "2026-12-31")
+        try runAndApprove(world, ["2026-01"])
+        let total = try #require(Int(try world.connection.query("SELECT total_fen::text AS t FROM payroll_line")[0]["t"] ?? ""))
+        let paid = total + 10000
+        try pay(world, [(person, "2026-01", nil, try account(world, person), "\(paid / 100).\(String(format: "%02d", paid % 100))", "2026-02-10")])
+        #expect(try cases(world, "PAID_NOT_DUE", asOf: "2026-06-30") == ["\(person.value) \(post) 2026-01-01 2026-01-31 2026-01 10000"])
+        #expect(try cases(world, "UNDERPAID", asOf: "2026-06-30") == [])
+    }
+
     @Test func aShortPaymentWithoutAPostIsUnderpaidForThePerson() throws {
         let world = try World()
         let person = try world.person(born: "1970-01-01")
