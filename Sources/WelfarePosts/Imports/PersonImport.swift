@@ -23,7 +23,7 @@ public enum PersonImport {
         let fromISO = (from ?? today).iso
         return try Database.mapped {
             try connection.transaction {
-                if !dryRun, try mayWriteDirectly(connection), let header = try Staging.header(of: file, columns: columns),
+                if !dryRun, try mayWriteDirectly(connection, fileBytes: file.bytes.count), let header = try Staging.header(of: file, columns: columns),
                    let outcome = try runDirect(connection, file: file, header: header, vocabulary: vocabulary, from: fromISO, today: today) {
                     return outcome
                 }

@@ -9,11 +9,21 @@ import Postgres
 extension PersonImport {
     /// The migration owner (or any role row-level security does not apply to) outside a dry
     /// run: an operator's import keeps the staged path, whose set-wise checks name the rows
-    /// outside their region and the persons registered in another.
-    static func mayWriteDirectly(_ connection: Connection) throws -> Bool {
-        try connection.query("SELECT operator_role() IS NULL AND NOT row_security_active('person') AS direct")[0]
-            .decode("direct", as: Bool.self)
+    /// outside their region and the persons registered in another. And only for a file that is
+    /// not a small part of the persons stored: the direct path fetches every stored person
+    /// first, which for a few rows into a province of a million would cost a second where the
+    /// staged path costs milliseconds. The file's rows are bounded from its size (a row has at
+    /// least 40 bytes), the stored persons estimated by the planner's statistics.
+    static func mayWriteDirectly(_ connection: Connection, fileBytes: Int) throws -> Bool {
+        try connection.query("""
+            SELECT operator_role() IS NULL AND NOT row_security_active('person')
+                   AND (SELECT greatest(c.reltuples, 0) FROM pg_class c WHERE c.oid = 'person'::regclass) <= $1::float8 * $2 AS direct
+            """, [String(fileBytes / 40 + 1), String(directShare)])[0].decode("direct", as: Bool.self)
     }
+
+    /// The direct path is taken when the stored persons are at most this many times the rows
+    /// the file can hold.
+    static let directShare = 20
 
     /// Imports the file by the direct path; nil when it cannot (a stored resident ID it cannot
     /// read as one), before anything is written, and the staged path runs instead.
