@@ -220,6 +220,14 @@ struct PersonImportTests {
         #expect(changed.contains { Array(($0["name"] ?? "").utf8) == Array("Jose\u{301}".utf8) }, "\(changed.map(\.values))")
         let history = try connection.query("SELECT count(*) AS n FROM person_history WHERE id_number = $1", [ids[4]])
         #expect(history.first?["n"] == "2", "split where the change began")
+        // The import took the direct path, not the staged one this test compares it with: only
+        // the direct path inserts the new person before it updates the changed ones (the staged
+        // path updates first), which the journal's order shows.
+        let order = try connection.query("""
+            SELECT (SELECT max(seq) FROM journal WHERE table_name = 'person' AND operation = 'INSERT' AND row_key = $1)
+                 < (SELECT max(seq) FROM journal WHERE table_name = 'person' AND operation = 'UPDATE' AND row_key = $2) AS direct
+            """, [residentID(born: "1991-02-03", sequence: 77), ids[2]])
+        #expect(order.first?["direct"] == "t", "the direct path was not taken")
         // Again: nothing changes, by either path.
         let again = try welfarePosts(["person", "import", file, "--format", "json"], on: database)
         #expect(jsonObject(again.stdout)["unchanged"] == "41", "\(again.stdout)")
