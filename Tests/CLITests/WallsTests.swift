@@ -10,8 +10,8 @@ import WelfarePosts
 struct WallsTests {
     typealias Scene = AccessTests.Scene
 
-    /// Every function of the schema names its tables through a fixed search_path (or binds them
-    /// when created, as a SQL-standard body does), and nobody outside the group roles may call it.
+    /// Every function of the schema names its tables through the one fixed search_path
+    /// `pg_catalog, public, pg_temp` (or binds them when created, as a SQL-standard body does), and nobody outside the group roles may call it.
     /// A migration that adds a function without either fails here.
     @Test func everyFunctionRunsWithAFixedSearchPathAndOnlyForItsRoles() throws {
         let world = try World()
@@ -21,7 +21,7 @@ struct WallsTests {
               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
               AND p.prosqlbody IS NULL
               AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c
-                              WHERE c LIKE 'search\\_path=%' AND c LIKE '%pg\\_temp' AND c NOT LIKE '%$user%')
+                              WHERE c = 'search_path=pg_catalog, public, pg_temp')
             ORDER BY 1
             """).map { $0["f"] ?? "" }
         #expect(loose.isEmpty, "functions resolving names through the caller's search_path: \(loose)")
