@@ -64,6 +64,7 @@ extension PersonImport {
         // counted yet: a text file of that many persons has at least 40 bytes a row.
         if file.bytes.count > Staging.bulkRows * 40 { try connection.execute("SET LOCAL enable_nestloop = off") }
 
+        var repeats = RepeatedIDs()
         var unknownVillages: [FileProblem] = []
         var changed: [UInt8] = []
         var changedRows = 0
@@ -75,14 +76,16 @@ extension PersonImport {
                 for row in batch {
                     let values = row.values
                     guard let id = values[0], let village = values[3] else { continue }
+                    // As the staged path's `clean` notes each accepted row's ID before it is staged.
+                    let key = packed(id)
+                    if let key { repeats.note(line: row.line, key: key, header: header) }
                     guard villages.contains(village) else {
                         let index = header.index(of: "village_code")
                         unknownVillages.append(FileProblem(line: row.line, column: index.map { $0 + 1 }, header: index.map { header.headers[$0] },
                                                            problem: unknownVillage(village)))
                         continue
                     }
-                    // `clean`: no row before it had a problem (nor a resident ID already in the file).
-                    guard row.clean, unknownVillages.isEmpty, let key = packed(id) else { continue }
+                    guard row.acceptedSoFar, repeats.problems.isEmpty, unknownVillages.isEmpty, let key else { continue }
                     if let person = stored.entries[key] {
                         if person.isUnchanged(by: values, keep: keep) { continue }
                         // Staged as the staged path stages it: line, then the values.
@@ -103,9 +106,9 @@ extension PersonImport {
                     }
                 }
             }
-            let (result, repeated) = try reading.result()
+            let result = try reading.result()
             // As the staged path lists them: the rows' own problems, repeated IDs, unknown villages.
-            let problems = result.problems + repeated + unknownVillages
+            let problems = result.problems + repeats.problems + unknownVillages
             guard problems.isEmpty else { throw Staging.refusal(problems) }
             read = result
         }
@@ -138,14 +141,19 @@ struct RepeatedIDs {
 
     mutating func note(_ row: ImportRow, _ values: [String?]?) {
         guard let values, row.problems.isEmpty, let id = values[0], let key = PersonImport.packed(id) else { return }
+        note(line: row.line, key: key, header: row.header)
+    }
+
+    /// `note` of a row without problems whose resident ID packs to `key`.
+    mutating func note(line: Int, key: UInt64, header: HeaderMap) {
         if let first = firstLine[key] {
-            let index = row.header.index(of: "id_number")
+            let index = header.index(of: "id_number")
             problems.append(FileProblem(
-                line: row.line, column: index.map { $0 + 1 }, header: index.map { row.header.headers[$0] },
+                line: line, column: index.map { $0 + 1 }, header: index.map { header.headers[$0] },
                 problem: Text(en: "this resident ID is already on line \(first) of the file",
                               zh: "该身份证号已在文件第 \(first) 行出现")))
         } else {
-            firstLine[key] = Int32(truncatingIfNeeded: row.line)
+            firstLine[key] = Int32(truncatingIfNeeded: line)
         }
     }
 }
@@ -329,7 +337,8 @@ struct StoredPersons {
 }
 
 /// The rows of a person file read and checked on a thread of their own (`Staging.readRows` with
-/// `PersonImport.clean` and the repeated-ID check, exactly as the staged path reads them), handed
+/// `PersonImport.clean`, exactly as the staged path reads them; the writer checks for repeated
+/// resident IDs as it takes the rows, in the same order), handed
 /// to the thread that writes them in batches, in file order. The reading thread touches nothing
 /// but the file, the vocabulary and this object; everything handed over is a value (strings,
 /// arrays), and every access to the shared state is under `condition`'s lock. At most
@@ -340,8 +349,8 @@ final class CheckedRows: @unchecked Sendable {
         let line: Int
         /// line's values as `PersonImport.clean` returns them.
         let values: [String?]
-        /// No row before it had a problem, and no resident ID was repeated up to it.
-        let clean: Bool
+        /// No row before it had a problem.
+        let acceptedSoFar: Bool
     }
 
     typealias Read = (header: HeaderMap, rows: Int, problems: [FileProblem])
@@ -353,7 +362,7 @@ final class CheckedRows: @unchecked Sendable {
     private var batches: [[Row]] = []
     private var first = 0
     private var queued = 0
-    private var outcome: Result<(Read, [FileProblem]), Error>?
+    private var outcome: Result<Read, Error>?
     private var stopped = false
     private var exited = false
 
@@ -382,16 +391,13 @@ final class CheckedRows: @unchecked Sendable {
 
     /// The reading thread's work.
     private func read() {
-        var repeats = RepeatedIDs()
         var batch: [Row] = []
         batch.reserveCapacity(CheckedRows.batchSize)
-        let result = Result { () throws -> (Read, [FileProblem]) in
+        let result = Result { () throws -> Read in
             let read = try Staging.readRows(file: file, columns: PersonImport.columns, clean: { row in
-                let values = PersonImport.clean(&row, vocabulary: vocabulary, from: from, today: today)
-                repeats.note(row, values)
-                return values
+                PersonImport.clean(&row, vocabulary: vocabulary, from: from, today: today)
             }) { line, values, acceptedSoFar in
-                batch.append(Row(line: line, values: values, clean: acceptedSoFar && repeats.problems.isEmpty))
+                batch.append(Row(line: line, values: values, acceptedSoFar: acceptedSoFar))
                 if batch.count == CheckedRows.batchSize {
                     try push(batch)
                     batch = []
@@ -399,7 +405,7 @@ final class CheckedRows: @unchecked Sendable {
                 }
             }
             if !batch.isEmpty { try push(batch) }
-            return (read, repeats.problems)
+            return read
         }
         condition.lock()
         outcome = result
@@ -441,8 +447,8 @@ final class CheckedRows: @unchecked Sendable {
     }
 
     /// What reading returned, once `next` returned nil: the header, the count of rows and their
-    /// problems, and the repeated resident IDs.
-    func result() throws -> (Read, [FileProblem]) {
+    /// problems.
+    func result() throws -> Read {
         condition.lock()
         defer { condition.unlock() }
         while outcome == nil { condition.wait() }
