@@ -50,7 +50,7 @@ extension PersonImport {
         let keep = [header.position["bank_account"] == nil, header.position["phone"] == nil]
         // The file is read and checked on two other threads while this one fetches the stored
         // persons (the server prints them meanwhile); the connection is used by this thread only.
-        let reading = CheckedRows.start(file: file, vocabulary: vocabulary, from: from, today: today)
+        let reading = CheckedRows.start(file: file, keep: keep, vocabulary: vocabulary, from: from, today: today)
         defer { reading.stop() }
         guard let stored = try StoredPersons(connection, keep: keep) else { return nil }
         var villages = Set<String>()
@@ -82,9 +82,9 @@ extension PersonImport {
                         continue
                     }
                     let acceptedSoFar = problems.isEmpty
-                    guard let id = values[0], let village = values[3] else { continue }
+                    guard values[0] != nil, let village = values[3] else { continue }
                     // As the staged path's `clean` notes each accepted row's ID before it is staged.
-                    let key = packed(id)
+                    let key = row.key
                     if let key { repeats.note(line: row.line, key: key, header: header) }
                     guard villages.contains(village) else {
                         let index = header.index(of: "village_code")
@@ -94,7 +94,7 @@ extension PersonImport {
                     }
                     guard acceptedSoFar, repeats.problems.isEmpty, unknownVillages.isEmpty, let key else { continue }
                     if let person = stored.entries[key] {
-                        if person.isUnchanged(by: values, keep: keep) { continue }
+                        if let compared = row.compared, person.isUnchanged(compared) { continue }
                         // Staged as the staged path stages it: line, then the values.
                         StoredPersons.append(decimal: row.line, to: &changed)
                         for value in values {
@@ -180,13 +180,30 @@ struct StoredPersons {
         /// village, category, capacity, account, phone, effective day) unchanged: the same
         /// values, dated on or after the current facts began.
         func isUnchanged(by values: [String?], keep: [Bool]) -> Bool {
-            guard from != .max, var text = values[8], let day = text.withUTF8({ StoredPersons.yyyymmdd($0) }), day >= from else { return false }
+            isUnchanged(StoredPersons.Compared(values, keep: keep))
+        }
+
+        /// `isUnchanged(by:keep:)` of a row's values compared beforehand.
+        func isUnchanged(_ row: Compared) -> Bool {
+            guard from != .max, let day = row.day, day >= from else { return false }
+            return row.print.0 == first && row.print.1 == second
+        }
+    }
+
+    /// What a row is compared by: its values' fingerprint (name, household, village, category,
+    /// capacity, and the account and phone unless `keep` leaves them out) and its effective day
+    /// as yyyymmdd (nil when it is not one).
+    struct Compared {
+        let print: (Int, Int)
+        let day: Int32?
+
+        init(_ values: [String?], keep: [Bool]) {
             var print = Fingerprint()
             for index in 1...5 { print.add(values[index]) }
             if !keep[0] { print.add(values[6]) }
             if !keep[1] { print.add(values[7]) }
-            let (a, b) = print.result
-            return a == first && b == second
+            self.print = print.result
+            if var text = values[8] { day = text.withUTF8 { StoredPersons.yyyymmdd($0) } } else { day = nil }
         }
     }
 
@@ -345,8 +362,8 @@ struct StoredPersons {
 
 /// The rows of a person file read and checked on two threads of their own, handed to the
 /// thread that writes them in batches, in file order. One thread reads the records (header,
-/// second header row, empty file: as `Staging.readRows`) and checks every other batch; the other
-/// checks the rest (`Staging.check` with `PersonImport.clean`, as the staged path checks each
+/// second header row, empty file: as `Staging.readRows`) and checks one batch in three; the
+/// other checks the rest (`Staging.check` with `PersonImport.clean`, as the staged path checks each
 /// row). The writer gathers the rows' problems in file order and finds repeated resident IDs as
 /// it takes them, as `readRows` and the staged path's `clean` do. The reading threads touch
 /// nothing but the file, the vocabulary, the header and this object; everything handed over is
@@ -359,6 +376,9 @@ final class CheckedRows: @unchecked Sendable {
         let line: Int
         let values: [String?]?
         let problems: [FileProblem]
+        /// For an accepted row: its resident ID packed, and what it is compared by.
+        let key: UInt64?
+        let compared: StoredPersons.Compared?
     }
 
     static let batchSize = 512
@@ -378,20 +398,22 @@ final class CheckedRows: @unchecked Sendable {
     private var running = 2
 
     private let file: CSVFile
+    private let keep: [Bool]
     private let vocabulary: Vocabulary
     private let from: String
     private let today: Day
 
-    private init(file: CSVFile, vocabulary: Vocabulary, from: String, today: Day) {
+    private init(file: CSVFile, keep: [Bool], vocabulary: Vocabulary, from: String, today: Day) {
         self.file = file
+        self.keep = keep
         self.vocabulary = vocabulary
         self.from = from
         self.today = today
     }
 
     /// Starts reading and checking `file` on two new threads.
-    static func start(file: CSVFile, vocabulary: Vocabulary, from: String, today: Day) -> CheckedRows {
-        let rows = CheckedRows(file: file, vocabulary: vocabulary, from: from, today: today)
+    static func start(file: CSVFile, keep: [Bool], vocabulary: Vocabulary, from: String, today: Day) -> CheckedRows {
+        let rows = CheckedRows(file: file, keep: keep, vocabulary: vocabulary, from: from, today: today)
         for body in [{ rows.read() }, { rows.help() }] as [@Sendable () -> Void] {
             let thread = Thread(block: body)
             thread.stackSize = 8 << 20
@@ -407,7 +429,9 @@ final class CheckedRows: @unchecked Sendable {
             let (values, problems) = Staging.check(record, header: header) { row in
                 PersonImport.clean(&row, vocabulary: vocabulary, from: from, today: today)
             }
-            return Row(line: record.line, values: values, problems: problems)
+            guard let values, problems.isEmpty else { return Row(line: record.line, values: values, problems: problems, key: nil, compared: nil) }
+            return Row(line: record.line, values: values, problems: problems, key: values[0].flatMap(PersonImport.packed),
+                       compared: StoredPersons.Compared(values, keep: keep))
         }
     }
 
@@ -442,7 +466,7 @@ final class CheckedRows: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Hands a batch of records on: every other one to the helper, the rest checked here.
+    /// Hands a batch of records on: two in three to the helper, the rest checked here.
     private func hand(_ records: [CSVFile.Record], _ header: HeaderMap) throws {
         condition.lock()
         while handed - taken >= CheckedRows.maximumBatches && !stopped { condition.wait() }
@@ -452,7 +476,8 @@ final class CheckedRows: @unchecked Sendable {
         }
         let sequence = handed
         handed += 1
-        if sequence % 2 == 1 {
+        // The reader also finds the records: it checks one batch in three, the helper the rest.
+        if sequence % 3 != 0 {
             inbox.append((sequence, records, header))
             condition.broadcast()
             condition.unlock()
