@@ -382,7 +382,7 @@ final class CheckedRows: @unchecked Sendable {
     }
 
     static let batchSize = 512
-    static let maximumBatches = 64
+    static let maximumBatches = 128
 
     private let condition = NSCondition()
     /// Batches of records for the helper thread, with their sequence numbers.
