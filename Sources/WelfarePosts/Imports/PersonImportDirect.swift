@@ -48,9 +48,9 @@ extension PersonImport {
                           from: String, today: Day) throws -> ImportOutcome? {
         try connection.execute("LOCK TABLE person IN SHARE ROW EXCLUSIVE MODE")
         let keep = [header.position["bank_account"] == nil, header.position["phone"] == nil]
-        // The file is read and checked on two other threads while this one fetches the stored
+        // The file is read and checked on a second thread while this one fetches the stored
         // persons (the server prints them meanwhile); the connection is used by this thread only.
-        let reading = CheckedRows.start(file: file, keep: keep, vocabulary: vocabulary, from: from, today: today)
+        let reading = CheckedRows.start(file: file, vocabulary: vocabulary, from: from, today: today)
         defer { reading.stop() }
         guard let stored = try StoredPersons(connection, keep: keep) else { return nil }
         var villages = Set<String>()
@@ -72,19 +72,12 @@ extension PersonImport {
         let inserted = try connection.copyIn("""
             COPY person (county_code, id_number, name, household_id, village_code, category, labour_capacity, bank_account, phone) FROM STDIN
             """) { writer in
-            // As `Staging.readRows` gathers them: each row's problems in file order, and whether
-            // every row before one was accepted.
-            var problems: [FileProblem] = []
             while let batch = try reading.next() {
                 for row in batch {
-                    guard let values = row.values, row.problems.isEmpty else {
-                        problems += row.problems
-                        continue
-                    }
-                    let acceptedSoFar = problems.isEmpty
-                    guard values[0] != nil, let village = values[3] else { continue }
+                    let values = row.values
+                    guard let id = values[0], let village = values[3] else { continue }
                     // As the staged path's `clean` notes each accepted row's ID before it is staged.
-                    let key = row.key
+                    let key = packed(id)
                     if let key { repeats.note(line: row.line, key: key, header: header) }
                     guard villages.contains(village) else {
                         let index = header.index(of: "village_code")
@@ -92,9 +85,9 @@ extension PersonImport {
                                                            problem: unknownVillage(village)))
                         continue
                     }
-                    guard acceptedSoFar, repeats.problems.isEmpty, unknownVillages.isEmpty, let key else { continue }
+                    guard row.acceptedSoFar, repeats.problems.isEmpty, unknownVillages.isEmpty, let key else { continue }
                     if let person = stored.entries[key] {
-                        if let compared = row.compared, person.isUnchanged(compared) { continue }
+                        if person.isUnchanged(by: values, keep: keep) { continue }
                         // Staged as the staged path stages it: line, then the values.
                         StoredPersons.append(decimal: row.line, to: &changed)
                         for value in values {
@@ -115,9 +108,9 @@ extension PersonImport {
             }
             let result = try reading.result()
             // As the staged path lists them: the rows' own problems, repeated IDs, unknown villages.
-            let all = problems + repeats.problems + unknownVillages
-            guard all.isEmpty else { throw Staging.refusal(all) }
-            read = (result.header, result.rows, problems)
+            let problems = result.problems + repeats.problems + unknownVillages
+            guard problems.isEmpty else { throw Staging.refusal(problems) }
+            read = result
         }
         guard let read else { preconditionFailure("readRows returns or throws") }
         var updated = 0
@@ -180,30 +173,13 @@ struct StoredPersons {
         /// village, category, capacity, account, phone, effective day) unchanged: the same
         /// values, dated on or after the current facts began.
         func isUnchanged(by values: [String?], keep: [Bool]) -> Bool {
-            isUnchanged(StoredPersons.Compared(values, keep: keep))
-        }
-
-        /// `isUnchanged(by:keep:)` of a row's values compared beforehand.
-        func isUnchanged(_ row: Compared) -> Bool {
-            guard from != .max, let day = row.day, day >= from else { return false }
-            return row.print.0 == first && row.print.1 == second
-        }
-    }
-
-    /// What a row is compared by: its values' fingerprint (name, household, village, category,
-    /// capacity, and the account and phone unless `keep` leaves them out) and its effective day
-    /// as yyyymmdd (nil when it is not one).
-    struct Compared {
-        let print: (Int, Int)
-        let day: Int32?
-
-        init(_ values: [String?], keep: [Bool]) {
+            guard from != .max, var text = values[8], let day = text.withUTF8({ StoredPersons.yyyymmdd($0) }), day >= from else { return false }
             var print = Fingerprint()
             for index in 1...5 { print.add(values[index]) }
             if !keep[0] { print.add(values[6]) }
             if !keep[1] { print.add(values[7]) }
-            self.print = print.result
-            if var text = values[8] { day = text.withUTF8 { StoredPersons.yyyymmdd($0) } } else { day = nil }
+            let (a, b) = print.result
+            return a == first && b == second
         }
     }
 
@@ -360,186 +336,135 @@ struct StoredPersons {
     }
 }
 
-/// The rows of a person file read and checked on two threads of their own, handed to the
-/// thread that writes them in batches, in file order. One thread reads the records (header,
-/// second header row, empty file: as `Staging.readRows`) and checks one batch in three; the
-/// other checks the rest (`Staging.check` with `PersonImport.clean`, as the staged path checks each
-/// row). The writer gathers the rows' problems in file order and finds repeated resident IDs as
-/// it takes them, as `readRows` and the staged path's `clean` do. The reading threads touch
-/// nothing but the file, the vocabulary, the header and this object; everything handed over is
-/// a value (strings, arrays), and every access to the shared state is under `condition`'s lock.
-/// At most `maximumBatches` batches are ahead of the writer, so readers far ahead of it do not
-/// hold the whole file twice in memory.
+/// The rows of a person file read and checked on a thread of their own (`Staging.readRows` with
+/// `PersonImport.clean`, exactly as the staged path reads them; the writer checks for repeated
+/// resident IDs as it takes the rows, in the same order), handed to the thread that writes them
+/// in batches, in file order. The reading thread touches nothing but the file, the vocabulary and
+/// this object; everything handed over is a value (strings, arrays), and every access to the
+/// shared state is under `condition`'s lock. At most `maximumQueued` rows wait (about 45 MB), so
+/// a reader far ahead of the writer does not hold the whole file twice in memory.
+///
+/// One reading thread, not more: a version with a second thread checking every other batch split
+/// the instructions better (the longest thread 193 million of 570 against 248 of 524, callgrind,
+/// 20,000 rows) but took a third more CPU time (rows made on one core and released on another),
+/// and on this shared 2-core machine it was no faster than the code before it.
 final class CheckedRows: @unchecked Sendable {
-    /// A checked row: its values when `clean` accepted it, and its problems.
     struct Row {
         let line: Int
-        let values: [String?]?
-        let problems: [FileProblem]
-        /// For an accepted row: its resident ID packed, and what it is compared by.
-        let key: UInt64?
-        let compared: StoredPersons.Compared?
+        /// line's values as `PersonImport.clean` returns them.
+        let values: [String?]
+        /// No row before it had a problem.
+        let acceptedSoFar: Bool
     }
 
-    static let batchSize = 512
-    static let maximumBatches = 128
+    typealias Read = (header: HeaderMap, rows: Int, problems: [FileProblem])
+
+    static let batchSize = 1_024
+    static let maximumQueued = 128 * 1_024
 
     private let condition = NSCondition()
-    /// Batches of records for the helper thread, with their sequence numbers.
-    private var inbox: [(sequence: Int, records: [CSVFile.Record], header: HeaderMap)] = []
-    /// Checked batches by sequence number, until the writer takes them.
-    private var checked: [Int: [Row]] = [:]
-    /// Batches handed out so far; the writer's next one.
-    private var handed = 0
-    private var taken = 0
-    /// The reader's outcome: the header and the count of data rows, or what it threw.
-    private var outcome: Result<(header: HeaderMap, rows: Int), Error>?
+    private var batches: [[Row]] = []
+    private var first = 0
+    private var queued = 0
+    private var outcome: Result<Read, Error>?
     private var stopped = false
-    private var running = 2
+    private var exited = false
 
     private let file: CSVFile
-    private let keep: [Bool]
     private let vocabulary: Vocabulary
     private let from: String
     private let today: Day
 
-    private init(file: CSVFile, keep: [Bool], vocabulary: Vocabulary, from: String, today: Day) {
+    private init(file: CSVFile, vocabulary: Vocabulary, from: String, today: Day) {
         self.file = file
-        self.keep = keep
         self.vocabulary = vocabulary
         self.from = from
         self.today = today
     }
 
-    /// Starts reading and checking `file` on two new threads.
-    static func start(file: CSVFile, keep: [Bool], vocabulary: Vocabulary, from: String, today: Day) -> CheckedRows {
-        let rows = CheckedRows(file: file, keep: keep, vocabulary: vocabulary, from: from, today: today)
-        for body in [{ rows.read() }, { rows.help() }] as [@Sendable () -> Void] {
-            let thread = Thread(block: body)
-            thread.stackSize = 8 << 20
-            thread.start()
-        }
+    /// Starts reading `file` on a new thread.
+    static func start(file: CSVFile, vocabulary: Vocabulary, from: String, today: Day) -> CheckedRows {
+        let rows = CheckedRows(file: file, vocabulary: vocabulary, from: from, today: today)
+        let thread = Thread { rows.read() }
+        thread.stackSize = 8 << 20
+        thread.start()
         return rows
     }
 
     private struct Stopped: Error {}
 
-    private func check(_ records: [CSVFile.Record], _ header: HeaderMap) -> [Row] {
-        records.map { record in
-            let (values, problems) = Staging.check(record, header: header) { row in
-                PersonImport.clean(&row, vocabulary: vocabulary, from: from, today: today)
-            }
-            guard let values, problems.isEmpty else { return Row(line: record.line, values: values, problems: problems, key: nil, compared: nil) }
-            return Row(line: record.line, values: values, problems: problems, key: values[0].flatMap(PersonImport.packed),
-                       compared: StoredPersons.Compared(values, keep: keep))
-        }
-    }
-
-    /// The reading thread: every record in order, as `Staging.readRows` reads them.
+    /// The reading thread's work.
     private func read() {
-        var header: HeaderMap?
-        var rows = 0
-        var batch: [CSVFile.Record] = []
-        let result = Result { () throws -> (header: HeaderMap, rows: Int) in
-            try file.forEachRecord { record in
-                guard let map = header else {
-                    header = try HeaderMap(record, columns: PersonImport.columns)
-                    return
-                }
-                rows += 1
-                if rows == 1 { try Staging.refuseSecondHeader(record, columns: PersonImport.columns) }
-                batch.append(record)
+        var batch: [Row] = []
+        batch.reserveCapacity(CheckedRows.batchSize)
+        let result = Result { () throws -> Read in
+            let read = try Staging.readRows(file: file, columns: PersonImport.columns, clean: { row in
+                PersonImport.clean(&row, vocabulary: vocabulary, from: from, today: today)
+            }) { line, values, acceptedSoFar in
+                batch.append(Row(line: line, values: values, acceptedSoFar: acceptedSoFar))
                 if batch.count == CheckedRows.batchSize {
-                    try hand(batch, map)
+                    try push(batch)
                     batch = []
+                    batch.reserveCapacity(CheckedRows.batchSize)
                 }
             }
-            guard let header else { throw Staging.emptyFile }
-            guard rows > 0 else { throw Staging.noDataRows }
-            if !batch.isEmpty { try hand(batch, header) }
-            return (header, rows)
+            if !batch.isEmpty { try push(batch) }
+            return read
         }
         condition.lock()
         outcome = result
-        running -= 1
+        exited = true
         condition.broadcast()
         condition.unlock()
     }
 
-    /// Hands a batch of records on: two in three to the helper, the rest checked here.
-    private func hand(_ records: [CSVFile.Record], _ header: HeaderMap) throws {
+    private func push(_ batch: [Row]) throws {
         condition.lock()
-        while handed - taken >= CheckedRows.maximumBatches && !stopped { condition.wait() }
-        if stopped {
-            condition.unlock()
-            throw Stopped()
-        }
-        let sequence = handed
-        handed += 1
-        // The reader also finds the records: it checks one batch in three, the helper the rest.
-        if sequence % 3 != 0 {
-            inbox.append((sequence, records, header))
-            condition.broadcast()
-            condition.unlock()
-            return
-        }
-        condition.unlock()
-        let rows = check(records, header)
-        condition.lock()
-        checked[sequence] = rows
+        defer { condition.unlock() }
+        while queued >= CheckedRows.maximumQueued && !stopped { condition.wait() }
+        if stopped { throw Stopped() }
+        batches.append(batch)
+        queued += batch.count
         condition.broadcast()
-        condition.unlock()
     }
 
-    /// The helper thread: checks the batches handed to it until the reader is done.
-    private func help() {
-        condition.lock()
-        while true {
-            while inbox.isEmpty && outcome == nil && !stopped { condition.wait() }
-            if stopped || inbox.isEmpty { break }
-            let (sequence, records, header) = inbox.removeFirst()
-            condition.unlock()
-            let rows = check(records, header)
-            condition.lock()
-            checked[sequence] = rows
-            condition.broadcast()
-        }
-        running -= 1
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// The next batch of checked rows in file order; nil once every row was handed over.
-    /// Throws what reading the file threw (a refused header, an empty file…).
+    /// The next batch of rows in file order; nil once every row was handed over. Throws what
+    /// reading the file threw (a refused header, an empty file…).
     func next() throws -> [Row]? {
         condition.lock()
         defer { condition.unlock() }
-        while true {
-            if case .failure(let error) = outcome { throw error }
-            if let rows = checked.removeValue(forKey: taken) {
-                taken += 1
-                condition.broadcast()
-                return rows
+        while first == batches.count && outcome == nil { condition.wait() }
+        if first < batches.count {
+            let batch = batches[first]
+            batches[first] = []
+            first += 1
+            if first == batches.count {
+                batches.removeAll(keepingCapacity: true)
+                first = 0
             }
-            if outcome != nil && taken == handed { return nil }
-            condition.wait()
+            queued -= batch.count
+            condition.broadcast()
+            return batch
         }
+        if case .failure(let error) = outcome { throw error }
+        return nil
     }
 
-    /// What reading returned, once `next` returned nil: the header and the count of data rows.
-    func result() throws -> (header: HeaderMap, rows: Int) {
+    /// What reading returned, once `next` returned nil: the header, the count of rows and their
+    /// problems.
+    func result() throws -> Read {
         condition.lock()
         defer { condition.unlock() }
         while outcome == nil { condition.wait() }
         return try outcome!.get()
     }
 
-    /// Stops the reading threads (if they still work) and waits until both have ended.
+    /// Stops the reading thread (if it still reads) and waits until it has ended.
     func stop() {
         condition.lock()
         stopped = true
         condition.broadcast()
-        while running > 0 { condition.wait() }
+        while !exited { condition.wait() }
         condition.unlock()
     }
 }

@@ -137,51 +137,39 @@ public struct Staging {
             }
             rows += 1
             if rows == 1 { try Staging.refuseSecondHeader(record, columns: columns) }
-            let (values, rowProblems) = Staging.check(record, header: map, clean: clean)
-            guard let values, rowProblems.isEmpty else {
-                problems += rowProblems
+            var row = ImportRow(line: record.line, fields: record.fields, header: map)
+            row.checkCells(quoted: record.quoted)
+            // A row with more or fewer cells than the header is refused: a cell left out
+            // shifts the others (and an empty one would clear what is stored).
+            if record.fields.count != map.headers.count {
+                let more = record.fields.count > map.headers.count
+                let column = more ? map.headers.count + 1 : record.fields.count + 1
+                row.problems.append(FileProblem(
+                    line: record.line, column: column, header: more ? nil : map.headers[column - 1], problem: more
+                    ? Text(en: "the row has \(record.fields.count) cells but the header only \(map.headers.count): remove the extra cells (is a comma inside a value not quoted?)",
+                           zh: "该行有 \(record.fields.count) 个单元格，但表头只有 \(map.headers.count) 列：请删除多余的单元格（值中的逗号是否未加引号？）")
+                    : Text(en: "the row has \(record.fields.count) cells but the header has \(map.headers.count): a cell is missing from here on (an empty value still needs its comma)",
+                           zh: "该行只有 \(record.fields.count) 个单元格，但表头有 \(map.headers.count) 列：从此列起缺少单元格（空值也需保留逗号）")))
+                problems += row.problems
+                return
+            }
+            guard let values = clean(&row), row.problems.isEmpty else {
+                problems += row.problems
                 return
             }
             try accept(record.line, values, problems.isEmpty)
         }
-        guard let header else { throw Staging.emptyFile }
-        guard rows > 0 else { throw Staging.noDataRows }
-        return (header, rows, problems)
-    }
-
-    /// One data record held to the checks every import shares (cells, the count of cells) and
-    /// `clean`'s own: its values when `clean` accepts it, and the row's problems.
-    static func check(_ record: CSVFile.Record, header map: HeaderMap, clean: (inout ImportRow) -> [String?]?)
-        -> (values: [String?]?, problems: [FileProblem]) {
-        var row = ImportRow(line: record.line, fields: record.fields, header: map)
-        row.checkCells(quoted: record.quoted)
-        // A row with more or fewer cells than the header is refused: a cell left out
-        // shifts the others (and an empty one would clear what is stored).
-        if record.fields.count != map.headers.count {
-            let more = record.fields.count > map.headers.count
-            let column = more ? map.headers.count + 1 : record.fields.count + 1
-            row.problems.append(FileProblem(
-                line: record.line, column: column, header: more ? nil : map.headers[column - 1], problem: more
-                ? Text(en: "the row has \(record.fields.count) cells but the header only \(map.headers.count): remove the extra cells (is a comma inside a value not quoted?)",
-                       zh: "该行有 \(record.fields.count) 个单元格，但表头只有 \(map.headers.count) 列：请删除多余的单元格（值中的逗号是否未加引号？）")
-                : Text(en: "the row has \(record.fields.count) cells but the header has \(map.headers.count): a cell is missing from here on (an empty value still needs its comma)",
-                       zh: "该行只有 \(record.fields.count) 个单元格，但表头有 \(map.headers.count) 列：从此列起缺少单元格（空值也需保留逗号）")))
-            return (nil, row.problems)
+        guard let header else {
+            throw AppError(.input, code: "BAD_FILE", Text(en: "the file is empty: it needs a header row and at least one data row",
+                                                           zh: "文件为空：需要表头行和至少一行数据"),
+                           problems: [FileProblem(line: 1, problem: Text(en: "no header row", zh: "没有表头行"))])
         }
-        let values = clean(&row)
-        return (values, row.problems)
-    }
-
-    static var emptyFile: AppError {
-        AppError(.input, code: "BAD_FILE", Text(en: "the file is empty: it needs a header row and at least one data row",
-                                                 zh: "文件为空：需要表头行和至少一行数据"),
-                 problems: [FileProblem(line: 1, problem: Text(en: "no header row", zh: "没有表头行"))])
-    }
-
-    static var noDataRows: AppError {
-        AppError(.input, code: "BAD_FILE", Text(en: "the file has a header but no data rows; nothing was imported",
-                                                 zh: "文件只有表头没有数据，未导入任何数据"),
-                 problems: [FileProblem(line: 2, problem: Text(en: "no data rows", zh: "没有数据行"))])
+        guard rows > 0 else {
+            throw AppError(.input, code: "BAD_FILE", Text(en: "the file has a header but no data rows; nothing was imported",
+                                                           zh: "文件只有表头没有数据，未导入任何数据"),
+                           problems: [FileProblem(line: 2, problem: Text(en: "no data rows", zh: "没有数据行"))])
+        }
+        return (header, rows, problems)
     }
 
     /// The file's header row alone, mapped (throwing as `readRows` does for a bad one), or nil
