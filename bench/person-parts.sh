@@ -10,9 +10,8 @@
 # Usage: bench/person-parts.sh [N] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n=${1:-200000}
-rounds=${2:-3}
-data=bench/data; mkdir -p "$data"
+n=${1:-200000} rounds=${2:-3} data=bench/data
+mkdir -p "$data"
 [[ -f $data/persons-$n.csv ]] || python3 bench/generate.py persons "$n" "$data/regions.csv" "$data/persons-$n.csv"
 source bench/setup.sh
 psql "$url" -qc "CREATE TABLE bare (id_number text, name text, household_id text, village_code text, category text, labour_capacity text, bank_account text, phone text)"

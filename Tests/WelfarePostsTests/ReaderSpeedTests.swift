@@ -149,18 +149,14 @@ private func simpleCopyRows(_ bytes: [UInt8]) -> [[String?]] {
 // ones.
 
 private enum OldChecks {
+    /// The old phone check, said another way: at most 20 bytes, an optional leading '+', then
+    /// groups of digits split by single spaces or hyphens.
     static func phone(_ text: String) -> Bool {
-        var bytes = Substring(text).utf8[...]
+        let bytes = Array(text.utf8)
         guard bytes.count <= 20 else { return false }
-        if bytes.first == 0x2B { bytes = bytes.dropFirst() }
-        guard let first = bytes.first, let last = bytes.last, (0x30...0x39).contains(first), (0x30...0x39).contains(last) else { return false }
-        var previousSeparator = false
-        for byte in bytes {
-            if (0x30...0x39).contains(byte) { previousSeparator = false; continue }
-            guard byte == 0x20 || byte == 0x2D, !previousSeparator else { return false }
-            previousSeparator = true
-        }
-        return true
+        let body = bytes.first == 0x2B ? bytes.dropFirst() : bytes[...]
+        let groups = body.split(omittingEmptySubsequences: false) { $0 == 0x20 || $0 == 0x2D }
+        return groups.allSatisfy { !$0.isEmpty && $0.allSatisfy { (0x30...0x39).contains($0) } }
     }
 
     static func bank(_ text: String) -> Bool {
