@@ -233,6 +233,46 @@ struct PersonImportTests {
         #expect(jsonObject(again.stdout)["unchanged"] == "41", "\(again.stdout)")
     }
 
+    /// A file of several thousand rows is read and checked by two threads in batches of 512 on
+    /// the direct path (issue 17, session 21): problems in different batches (a bad check
+    /// character, an unknown category, an unknown village, a resident ID repeated from an earlier
+    /// batch) are refused with exactly the message the staged path (the dry run) gives, and the
+    /// good file is imported whole, then found unchanged.
+    @Test func aBigFileIsCheckedAcrossBatchesAsTheStagedPathChecksIt() throws {
+        let (database, connection) = try prepared()
+        let before = try Fixtures.fingerprint(connection)
+        let ids = (0..<3_000).map { residentID(born: "1960-01-\(10 + $0 / 1_000)", sequence: $0 % 1_000) }
+        var rows = ids.enumerated().map { index, id in
+            "\(id),名\(index),H\(index),\(index % 2 == 0 ? Fixtures.villageA1 : Fixtures.villageA2),other,full,62280000000\(10_000 + index),"
+        }
+        let good = ([Self.header] + rows).joined(separator: "\n") + "\n"
+        let wrongCheck = String(ids[700].dropLast()) + (ids[700].last == "1" ? "2" : "1")
+        rows[700] = rows[700].replacingOccurrences(of: ids[700], with: wrongCheck)          // line 702, batch 1
+        rows[1_200] = rows[1_200].replacingOccurrences(of: ",other,", with: ",rich,")       // line 1202, batch 2
+        rows[1_700] = rows[1_700].replacingOccurrences(of: Fixtures.villageA1, with: "320321101299") // line 1702, batch 3
+        rows[2_600] = rows[2_600].replacingOccurrences(of: ids[2_600], with: ids[100])      // line 2602, batch 5: line 102's ID
+        let bad = try temporaryFile(([Self.header] + rows).joined(separator: "\n") + "\n")
+        let direct = try welfarePosts(["person", "import", bad], on: database)
+        let staged = try welfarePosts(["person", "import", bad, "--dry-run"], on: database)
+        #expect(direct.status == 2 && staged.status == 2, "\(direct.stderr)")
+        #expect(direct.stderr == staged.stderr, "direct:\n\(direct.stderr)\nstaged:\n\(staged.stderr)")
+        for place in ["line 702, column 1 (id_number)", "line 1202, column 5 (category)", "line 1702, column 4 (village_code)",
+                      "line 2602, column 1 (id_number)"] {
+            #expect(direct.stderr.contains(place), "expected \(place) in:\n\(direct.stderr)")
+        }
+        #expect(try Fixtures.fingerprint(connection) == before)
+
+        let file = try temporaryFile(good)
+        let imported = try welfarePosts(["person", "import", file, "--format", "json"], on: database)
+        #expect(jsonObject(imported.stdout)["inserted"] == "3000", "\(imported.stdout) \(imported.stderr)")
+        let stored = try connection.query("""
+            SELECT count(*) AS n, count(DISTINCT household_id) AS households, min(name) AS first FROM person WHERE household_id ^@ 'H' AND name ^@ '名'
+            """)[0]
+        #expect(stored["n"] == "3000" && stored["households"] == "3000", "\(stored.values)")
+        let again = try welfarePosts(["person", "import", file, "--format", "json"], on: database)
+        #expect(jsonObject(again.stdout)["unchanged"] == "3000", "\(again.stdout) \(again.stderr)")
+    }
+
     /// An optional column left out of the file keeps what is stored, so it is not compared: a
     /// stored bank account is no change when the file has no bank_account column, and is when
     /// the file has one with an empty cell (it clears the account).

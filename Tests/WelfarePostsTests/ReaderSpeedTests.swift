@@ -143,3 +143,81 @@ private func simpleCopyRows(_ bytes: [UInt8]) -> [[String?]] {
     }
     #expect(seen.count == 18 * 9 + 1)
 }
+
+// Issue 17, session 21: the per-cell checks of a person row work on the cell's bytes. Each is
+// held to the code it replaced on every short text of awkward characters and on random longer
+// ones.
+
+private enum OldChecks {
+    /// The old phone check, said another way: at most 20 bytes, an optional leading '+', then
+    /// groups of digits split by single spaces or hyphens.
+    static func phone(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count <= 20 else { return false }
+        let body = bytes.first == 0x2B ? bytes.dropFirst() : bytes[...]
+        let groups = body.split(omittingEmptySubsequences: false) { $0 == 0x20 || $0 == 0x2D }
+        return groups.allSatisfy { !$0.isEmpty && $0.allSatisfy { (0x30...0x39).contains($0) } }
+    }
+
+    static func bank(_ text: String) -> Bool {
+        (10...30).contains(text.utf8.count) && text.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+
+    static func village(_ text: String) -> String? {
+        if let code = RegionCode(text), code.level == .village { return code.value }
+        return nil
+    }
+
+    static func trimmed(_ text: String) -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\u{3000}" }
+        guard let first = text.firstIndex(where: { !isSpace($0) }) else { return "" }
+        let last = text.lastIndex(where: { !isSpace($0) })!
+        return String(text[first...last])
+    }
+}
+
+private func shortTexts(_ alphabet: [String], upTo length: Int) -> [String] {
+    var all = [""], layer = [""]
+    for _ in 0..<length {
+        layer = layer.flatMap { prefix in alphabet.map { prefix + $0 } }
+        all += layer
+    }
+    return all
+}
+
+@Test func personCellChecksDecideAsTheOldOnesDid() {
+    let alphabet = ["0", "1", "9", "+", "-", " ", "=", "@", "\t", "X", "中", "\u{3000}", "\r", "\n", "\u{301}", "\u{200B}", "\u{7F}"]
+    var generator = SystemRandomNumberGenerator()
+    var texts = shortTexts(alphabet, upTo: 4)
+    // Longer ones: mostly digits (accounts, phones, village codes with zero segments).
+    let digitish = ["0", "0", "0", "1", "5", "9", "-", " ", "+", "中", "a"]
+    for _ in 0..<20_000 {
+        let length = Int.random(in: 8...32, using: &generator)
+        texts.append((0..<length).map { _ in digitish.randomElement(using: &generator)! }.joined())
+    }
+    for _ in 0..<20_000 {
+        texts.append((0..<12).map { _ in ["0", "0", "1", "7"].randomElement(using: &generator)! }.joined())
+    }
+    texts += ["320311111218", "320311111000", "320311000218", "320300111218", "000311111218", "3203111112180", "32031111121", "３２0311111218"]
+    var failures: [String] = []
+    for text in texts {
+        if PhoneNumber.isValid(text) != OldChecks.phone(text) { failures.append("phone \(text.debugDescription)") }
+        if BankAccount.isValid(text) != OldChecks.bank(text) { failures.append("bank \(text.debugDescription)") }
+        if (RegionCode.isVillage(text) ? text : nil) != OldChecks.village(text) { failures.append("village \(text.debugDescription)") }
+        if text.trimmingWhitespace() != OldChecks.trimmed(text) { failures.append("trim \(text.debugDescription)") }
+        if !text.mayNeedTrimming && OldChecks.trimmed(text) != text { failures.append("mayNeedTrimming \(text.debugDescription)") }
+        for kind in [TextKind.name, .freeText, .code(maxLength: 3), .code] {
+            for formula in [true, false] {
+                let now = TextValue.problem(text, kind: kind, quoted: false, formulaCheck: formula)
+                let slow = TextValue.slowProblem(text, kind: kind, quoted: false, formulaCheck: formula)
+                if now != slow { failures.append("problem \(text.debugDescription) \(kind) \(formula)") }
+            }
+        }
+    }
+    #expect(failures.isEmpty, "\(failures.prefix(20))")
+    #expect(failures.count == 0)
+}
+
+@Test func vocabularySetsAreFoundAtTheirPlace() {
+    for (offset, set) in Vocabulary.Set.allCases.enumerated() { #expect(set.slot == offset, "\(set)") }
+}

@@ -461,8 +461,11 @@ public struct HeaderMap {
     public let position: [String: Int]
     /// The columns present, by key.
     public let columns: [String: ImportColumn]
-    /// The columns present in the file's order, with their positions (for checking every cell).
-    let present: [(index: Int, column: ImportColumn)]
+    /// The columns present in the file's order: each one's position, kind and formula check (for
+    /// checking every cell; no strings, so walking them per row retains nothing), and its key at
+    /// the same place in `presentKeys`.
+    let present: [(index: Int, kind: TextKind, formulaCheck: Bool)]
+    let presentKeys: [String]
     /// The headers as written, for naming columns in messages.
     public let headers: [String]
     /// The keys present and their positions, for looking a key up per cell without hashing it
@@ -471,7 +474,9 @@ public struct HeaderMap {
 
     /// The 0-based position of a column key in the file, or nil when the file has no such column.
     public func index(of key: String) -> Int? {
-        for entry in keys where entry.key == key { return entry.index }
+        // Keys of another length are passed over without comparing their text.
+        let count = key.utf8.count
+        for entry in keys where entry.key.utf8.count == count && entry.key == key { return entry.index }
         return nil
     }
 
@@ -509,7 +514,9 @@ public struct HeaderMap {
         self.headers = headers
         self.columns = Dictionary(uniqueKeysWithValues: columns.filter { position[$0.key] != nil }.map { ($0.key, $0) })
         self.keys = position.map { (key: $0.key, index: $0.value) }
-        self.present = columns.compactMap { column in position[column.key].map { (index: $0, column: column) } }.sorted { $0.index < $1.index }
+        let present = columns.compactMap { column in position[column.key].map { (index: $0, column: column) } }.sorted { $0.index < $1.index }
+        self.present = present.map { (index: $0.index, kind: $0.column.kind, formulaCheck: $0.column.formulaCheck) }
+        self.presentKeys = present.map(\.column.key)
     }
 }
 
@@ -517,15 +524,21 @@ extension String {
     /// Without leading and trailing spaces, tabs and line breaks (including the full-width space
     /// Chinese input methods type).
     public func trimmingWhitespace() -> String {
-        // Fast path: nothing to trim when neither end is a space, tab, line break or U+3000.
-        if let first = utf8.first, let last = utf8.last,
-           first != 0x20, first != 0x09, first != 0x0A, first != 0x0D, first != 0xE3,
-           last != 0x20, last != 0x09, last != 0x0A, last != 0x0D, last != 0x80 {
-            return self
-        }
+        guard mayNeedTrimming else { return self }
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\u{3000}" }
         guard let first = firstIndex(where: { !isSpace($0) }) else { return "" }
         let last = lastIndex(where: { !isSpace($0) })!
         return String(self[first...last])
+    }
+
+    /// False when `trimmingWhitespace()` is the string itself, told by its end bytes alone:
+    /// neither end is a space, tab, line break or a byte of U+3000 (E3 80 80). The empty string
+    /// trims to itself too.
+    @inline(__always) var mayNeedTrimming: Bool {
+        utf8.withContiguousStorageIfAvailable { bytes in
+            guard let first = bytes.first, let last = bytes.last else { return false }
+            return first == 0x20 || first == 0x09 || first == 0x0A || first == 0x0D || first == 0xE3
+                || last == 0x20 || last == 0x09 || last == 0x0A || last == 0x0D || last == 0x80
+        } ?? true
     }
 }

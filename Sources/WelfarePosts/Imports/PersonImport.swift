@@ -197,8 +197,8 @@ public enum PersonImport {
         let household = row.required("household_id", "户编号")
         var village: String?
         if let text = row.required("village_code", "村代码") {
-            if let code = RegionCode(text), code.level == .village {
-                village = code.value
+            if RegionCode.isVillage(text) {
+                village = text
             } else {
                 row.problem("village_code", Text(en: "'\(TextValue.quoted(text))' is not a 12-digit village code",
                                                  zh: "“\(TextValue.quoted(text))”不是12位的村级区划代码"))
@@ -234,24 +234,27 @@ public enum PersonImport {
 /// 20 characters (`+86 138-5216-0001`). Nothing else, so a phone cell can never be a formula.
 public enum PhoneNumber {
     public static func isValid(_ text: String) -> Bool {
-        var bytes = Substring(text).utf8[...]
-        guard bytes.count <= 20 else { return false }
-        if bytes.first == 0x2B { bytes = bytes.dropFirst() }
-        guard let first = bytes.first, let last = bytes.last, (0x30...0x39).contains(first), (0x30...0x39).contains(last) else { return false }
-        var previousSeparator = false
-        for byte in bytes {
-            if (0x30...0x39).contains(byte) { previousSeparator = false; continue }
-            guard byte == 0x20 || byte == 0x2D, !previousSeparator else { return false }
-            previousSeparator = true
+        var text = text
+        return text.withUTF8 { all in
+            guard all.count <= 20 else { return false }
+            let bytes = all.first == 0x2B ? UnsafeBufferPointer(rebasing: all.dropFirst()) : all
+            guard let first = bytes.first, let last = bytes.last, (0x30...0x39).contains(first), (0x30...0x39).contains(last) else { return false }
+            var previousSeparator = false
+            for byte in bytes {
+                if (0x30...0x39).contains(byte) { previousSeparator = false; continue }
+                guard byte == 0x20 || byte == 0x2D, !previousSeparator else { return false }
+                previousSeparator = true
+            }
+            return true
         }
-        return true
     }
 }
 
 /// Bank accounts: 10 to 30 digits, no Luhn check (rural passbook accounts fail it).
 public enum BankAccount {
     public static func isValid(_ text: String) -> Bool {
-        (10...30).contains(text.utf8.count) && text.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+        var text = text
+        return text.withUTF8 { (10...30).contains($0.count) && $0.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
     }
 
     static func problem(_ text: String) -> Text {

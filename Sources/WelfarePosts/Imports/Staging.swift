@@ -13,7 +13,8 @@ public struct ImportRow {
 
     public init(line: Int, fields: [String], header: HeaderMap) {
         self.line = line
-        self.fields = fields.map { $0.trimmingWhitespace() }
+        // Most rows have nothing to trim: then the array is shared, not copied.
+        self.fields = fields.contains(where: \.mayNeedTrimming) ? fields.map { $0.trimmingWhitespace() } : fields
         self.header = header
     }
 
@@ -56,13 +57,14 @@ public struct ImportRow {
     /// Holds every cell of the row to its column's kind (SPEC §10): control characters, length,
     /// a leading formula character. Refused cells are then read as absent.
     mutating func checkCells(quoted: [Bool]) {
-        for (index, column) in header.present where index < fields.count {
-            let text = fields[index]
+        for (slot, cell) in header.present.enumerated() where cell.index < fields.count {
+            let text = fields[cell.index]
             guard !text.isEmpty else { continue }
-            if let text = TextValue.problem(text, kind: column.kind, quoted: index < quoted.count && quoted[index],
-                                            formulaCheck: column.formulaCheck) {
-                problem(column.key, text)
-                refused.insert(column.key)
+            if let text = TextValue.problem(text, kind: cell.kind, quoted: cell.index < quoted.count && quoted[cell.index],
+                                            formulaCheck: cell.formulaCheck) {
+                let key = header.presentKeys[slot]
+                problem(key, text)
+                refused.insert(key)
             }
         }
     }

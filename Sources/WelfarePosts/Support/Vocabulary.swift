@@ -9,6 +9,20 @@ public struct Vocabulary: Sendable {
         case fundingChannel = "funding_channel", contractKind = "contract_kind"
         case exitReason = "exit_reason", assessmentResult = "assessment_result"
 
+        /// The set's position in `allCases`.
+        var slot: Int {
+            switch self {
+            case .personCategory: 0
+            case .labourCapacity: 1
+            case .personStatus: 2
+            case .postType: 3
+            case .fundingChannel: 4
+            case .contractKind: 5
+            case .exitReason: 6
+            case .assessmentResult: 7
+            }
+        }
+
         var noun: Text {
             switch self {
             case .personCategory: Text(en: "person category", zh: "人员类别")
@@ -26,8 +40,9 @@ public struct Vocabulary: Sendable {
     /// Codes in display order, and code → Chinese label, per set.
     private var codes: [Set: [String]] = [:]
     private var labels: [Set: [String: String]] = [:]
-    /// Each set's codes and labels in display order.
-    private var pairs: [Set: [(code: String, label: String)]] = [:]
+    /// Each set's codes and labels in display order, by the set's position in `Set.allCases`
+    /// (an array, not a dictionary: hashing the set's name cost more than the lookup itself).
+    private var pairs: [[(code: String, label: String)]] = Array(repeating: [], count: Set.allCases.count)
 
     public static func load(_ connection: Connection) throws -> Vocabulary {
         let sql = Set.allCases.map { "SELECT '\($0.rawValue)' AS set, code, label_zh, position FROM \($0.rawValue)" }
@@ -37,7 +52,7 @@ public struct Vocabulary: Sendable {
             guard let set = row["set"].flatMap(Set.init(rawValue:)), let code = row["code"], let label = row["label_zh"] else { continue }
             vocabulary.codes[set, default: []].append(code)
             vocabulary.labels[set, default: [:]][code] = label
-            vocabulary.pairs[set, default: []].append((code, label))
+            vocabulary.pairs[set.slot].append((code, label))
         }
         return vocabulary
     }
@@ -46,7 +61,7 @@ public struct Vocabulary: Sendable {
     public func code(_ set: Set, _ text: String) -> String? {
         // A set holds a handful of codes, compared in turn (as the dictionaries compare keys)
         // rather than hashing the text, which an import does twice a row.
-        guard let pairs = pairs[set] else { return nil }
+        let pairs = pairs[set.slot]
         for pair in pairs where pair.code == text { return text }
         for pair in pairs where pair.label == text { return pair.code }
         return nil

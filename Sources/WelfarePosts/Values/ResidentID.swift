@@ -25,19 +25,22 @@ public struct ResidentID: Sendable, Hashable, CustomStringConvertible {
             throw count == 18 ? .notDigits : .wrongLength(count)
         }
         var sum = 0
+        let weights = ResidentID.weights
         for index in 0..<17 {
             let digit = bytes[index] &- 0x30
             guard digit < 10 else { throw .notDigits }
-            sum += Int(digit) * ResidentID.weights[index]
+            sum += Int(digit) * weights[index]
         }
-        if bytes[17] == UInt8(ascii: "x") { bytes[17] = UInt8(ascii: "X") }
+        let lowerX = bytes[17] == UInt8(ascii: "x")
+        if lowerX { bytes[17] = UInt8(ascii: "X") }
         guard bytes[17] == UInt8(ascii: "X") || bytes[17] &- 0x30 < 10 else { throw .notDigits }
         let expected = ResidentID.checkTable[sum % 11]
         guard bytes[17] == expected.asciiValue else { throw .badCheckCharacter(expected: expected) }
         func number(_ range: Range<Int>) -> Int { range.reduce(0) { $0 * 10 + Int(bytes[$1] - 0x30) } }
         guard let birth = Day(year: number(6..<10), month: number(10..<12), day: number(12..<14)) else { throw .impossibleBirthDate }
         guard birth <= today else { throw .futureBirthDate }
-        value = String(decoding: bytes, as: UTF8.self)
+        // The text itself when nothing was normalised (no second string made).
+        value = lowerX ? String(decoding: bytes, as: UTF8.self) : text
     }
 
     public static func checkCharacter(for first17: String) -> Character? {

@@ -39,10 +39,19 @@ public enum TextValue {
     ///     signs (amounts, phone numbers), whose own parser explains what is wrong.
     public static func problem(_ text: String, kind: TextKind, quoted: Bool? = nil, formulaCheck: Bool = true) -> Text? {
         // Most cells of a million-row file are printable ASCII: one pass over the bytes.
-        if let printable = text.utf8.withContiguousStorageIfAvailable({ bytes in bytes.allSatisfy { $0 >= 0x20 && $0 < 0x7F } }),
-           printable, text.utf8.count <= kind.maxLength {
-            guard formulaCheck, let first = text.utf8.first, first == 0x3D || first == 0x2B || first == 0x2D || first == 0x40 else { return nil }
+        // True when the cell is printable ASCII, not too long, and (if checked) starts with no
+        // formula character: then there is no problem. Else the full check below.
+        let fine = text.utf8.withContiguousStorageIfAvailable { bytes in
+            guard bytes.count <= kind.maxLength, bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return false }
+            guard formulaCheck, let first = bytes.first, first == 0x3D || first == 0x2B || first == 0x2D || first == 0x40 else { return true }
+            return false
         }
+        if fine == true { return nil }
+        return slowProblem(text, kind: kind, quoted: quoted, formulaCheck: formulaCheck)
+    }
+
+    /// `problem` without its fast path for printable ASCII: every character looked at.
+    static func slowProblem(_ text: String, kind: TextKind, quoted: Bool?, formulaCheck: Bool) -> Text? {
         var count = 0
         for scalar in text.unicodeScalars {
             count += 1
@@ -68,7 +77,8 @@ public enum TextValue {
             return Text(en: "the value is \(count) characters long; \(what.en) takes at most \(kind.maxLength)",
                         zh: "该值长 \(count) 个字符；\(what.zh)最多 \(kind.maxLength) 个字符")
         }
-        if formulaCheck, let first = text.unicodeScalars.first, formulaStarts.contains(first) {
+        // formulaStarts, compared in turn rather than hashed.
+        if formulaCheck, let first = text.unicodeScalars.first, first == "=" || first == "+" || first == "-" || first == "@" {
             return Text(en: "the value starts with '\(first)', which a spreadsheet would run as a formula: remove the leading '\(first)'",
                         zh: "该值以“\(first)”开头，电子表格会把它当作公式执行：请去掉开头的“\(first)”")
         }
