@@ -179,7 +179,7 @@ public enum Journal {
     static func entriesNaming(_ connection: Connection, column: String, key: String) throws -> String {
         let named = try connection.query("""
             SELECT coalesce(array_agg(seq), '{}')::text AS seqs FROM journal
-            WHERE strpos(coalesce(row_after::text, '') || coalesce(row_before::text, ''), '"' || $1 || '"') > 0
+            WHERE strpos(row_after::text, '"' || $1 || '"') > 0 OR strpos(row_before::text, '"' || $1 || '"') > 0
             """, [key])[0]
         let direct: String = try named.decode("seqs")
         return try connection.query("""
