@@ -10,6 +10,11 @@
 --   touches the sequence's page (0.03 s of CPU per 200,000 lines). Ids stay unique and increase
 --   within a session, so a run's lines still get ids in the order they are inserted (county,
 --   person, post); a session that stops early leaves a gap in the ids, which nothing reads.
+-- * payroll_lines_unlocked() (sql/0004): where any county-month is approved (every month after
+--   a province's first), the check of an insert's or delete's lines against the approved runs
+--   grouped all the statement's lines by county-month to match them (EXISTS); now the approved
+--   runs are matched line by line as the lines are read (a join), stopping at the first. Same
+--   refusals, for the same lines.
 
 CREATE OR REPLACE FUNCTION journal_statement() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp SET work_mem = '256MB' SET datestyle = 'ISO, YMD' SET enable_sort = off AS $$
@@ -174,3 +179,27 @@ END $$;
 REVOKE ALL ON FUNCTION journal_statement() FROM PUBLIC;
 
 ALTER TABLE payroll_line ALTER COLUMN id SET CACHE 1000;
+
+CREATE OR REPLACE FUNCTION payroll_lines_unlocked() RETURNS trigger LANGUAGE plpgsql
+SET search_path = pg_catalog, public, pg_temp AS $$
+DECLARE locked text;
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    SELECT r.county_code || ' ' || to_char(r.month, 'YYYY-MM') INTO locked FROM payroll_run r WHERE r.state = 'approved' LIMIT 1;
+  END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    SELECT r.county_code || ' ' || to_char(r.month, 'YYYY-MM') INTO locked
+    FROM old_rows o JOIN payroll_run r ON r.county_code = o.county_code AND r.month = o.month
+    WHERE r.state = 'approved' LIMIT 1;
+  END IF;
+  IF locked IS NULL AND TG_OP IN ('INSERT', 'UPDATE') THEN
+    SELECT r.county_code || ' ' || to_char(r.month, 'YYYY-MM') INTO locked
+    FROM new_rows n JOIN payroll_run r ON r.county_code = n.county_code AND r.month = n.month
+    WHERE r.state = 'approved' LIMIT 1;
+  END IF;
+  IF locked IS NOT NULL THEN
+    RAISE EXCEPTION 'the payroll of % is approved and can never change', locked
+      USING ERRCODE = 'check_violation', CONSTRAINT = 'payroll_locked';
+  END IF;
+  RETURN NULL;
+END $$;
