@@ -120,6 +120,9 @@ public enum Payroll {
                       ON b.county_code = d.county_code AND b.month = d.month AND b.id_number = d.id_number AND b.post_id = d.post_id
                     JOIN person pe ON pe.id_number = coalesce(d.id_number, b.id_number)
                     WHERE coalesce(d.post_subsidy_fen + d.social_insurance_fen, 0) <> coalesce(b.total_fen, 0)
+                      -- Without an approved earlier month there is nothing to adjust: checked once
+                      -- (a one-time filter) before the persons are read for the snapshot.
+                      AND EXISTS (SELECT 1 FROM locked)
                     RETURNING adjustment_fen
                     )
                     SELECT count(*) AS lines, coalesce(sum(adjustment_fen), 0)::bigint AS adjustment FROM inserted
