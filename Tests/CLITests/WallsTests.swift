@@ -334,5 +334,37 @@ struct WallsTests {
             """)[0]["n"]
         #expect(adjustments == String(february.adjustmentLines))
     }
+    /// One insert of regular and adjustment lines together (sql/0035 reads an insert's rows once
+    /// for both): the regular lines make one derived entry per county-month, the adjustment lines
+    /// their own entries, and `journal verify` passes.
+    @Test func oneInsertOfRegularAndAdjustmentLinesIsJournaledEachItsWay() throws {
+        let scene = try Scene()
+        let db = scene.connection
+        _ = try Payroll.run(db, month: Month(year: 2026, month: 1)!, region: "320321")
+        let copied = "county_code, id_number, post_id, days_in_post, post_subsidy_fen, social_insurance_fen, name, bank_account, post_subsidy_standard_fen, social_insurance_standard_fen"
+        let inserted = try db.command("""
+            INSERT INTO payroll_line (month, for_month, kind, adjustment_fen, \(copied))
+            SELECT date '2026-03-01', date '2026-03-01', 'regular', 0, \(copied) FROM payroll_line WHERE month = '2026-01-01'
+            UNION ALL
+            SELECT date '2026-03-01', date '2026-01-01', 'adjustment', 500, county_code, id_number, post_id, 0, 0, 0, name, bank_account,
+                   post_subsidy_standard_fen, social_insurance_standard_fen
+            FROM payroll_line WHERE month = '2026-01-01' AND id_number = '\(scene.personB.value)'
+            """)
+        #expect(inserted == 3)
+        let derived = try db.query("""
+            SELECT count(*) AS entries, max(row_after ->> 'lines') AS lines, max(row_after ->> 'total_fen') AS total FROM journal
+            WHERE table_name = 'payroll_line' AND row_key = '320321/2026-03' AND operation = 'INSERT'
+            """)[0]
+        let regular = try db.query("SELECT count(*) AS n, sum(total_fen) AS total FROM payroll_line WHERE month = '2026-03-01' AND kind = 'regular'")[0]
+        #expect(derived["entries"] == "1" && derived["lines"] == "2" && derived["lines"] == regular["n"] && derived["total"] == regular["total"],
+                "\(derived) \(regular)")
+        let rows = try db.query("""
+            SELECT row_after ->> 'id_number' AS person, row_after ->> 'adjustment_fen' AS fen FROM journal_row
+            WHERE table_name = 'payroll_line' AND operation = 'INSERT' AND row_after ->> 'id_number' IS NOT NULL
+            """)
+        #expect(rows.count == 1 && rows.first?["person"] == scene.personB.value && rows.first?["fen"] == "500", "\(rows)")
+        let verify = try welfarePosts(["journal", "verify"], on: scene.database)
+        #expect(verify.status == 0, "\(verify.stderr)")
+    }
 }
 

@@ -138,6 +138,15 @@ struct PayrollTests {
         _ = try Placements.exit(db, person: leaver, on: Day(iso: "2026-10-15")!, reason: "resigned")
         let outcome = try Payroll.run(db, month: Month(iso: "2026-12")!, region: nil)
         #expect(outcome.adjustmentLines == 2)
+        // The totals the run reports are those of the month's lines as written (sql/0035: counted
+        // from the inserts themselves, not read back).
+        let written = try db.query("""
+            SELECT count(*) FILTER (WHERE kind = 'regular') AS regular, sum(total_fen) AS total, sum(adjustment_fen) AS adjustment
+            FROM payroll_line WHERE month = '2026-12-01'
+            """)[0]
+        #expect(String(outcome.regularLines) == written["regular"] && String(outcome.totalFen) == written["total"]
+                && String(outcome.adjustmentFen) == written["adjustment"] && outcome.adjustmentFen == -166774 && outcome.heldLines == 0,
+                "\(outcome) \(written)")
         // October: paid 110000 for 31 days, due 15 days: 38710 + 14516 = 53226 → −56774. November: −110000.
         let adjustments = try db.query("""
             SELECT to_char(for_month, 'YYYY-MM') AS m, adjustment_fen FROM payroll_line

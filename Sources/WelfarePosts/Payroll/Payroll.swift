@@ -75,20 +75,28 @@ public enum Payroll {
                     pe.name, CASE WHEN pe.facts_from IS NULL OR pe.facts_from <= $4::date THEN pe.bank_account
                                   ELSE (SELECT h.bank_account FROM person_history h WHERE h.id_number = pe.id_number AND h.valid @> $4::date) END
                     """
-                let regular = try connection.command("""
-                    INSERT INTO payroll_line (county_code, month, for_month, kind, id_number, post_id, days_in_post,
-                                              post_subsidy_fen, social_insurance_fen, name, bank_account,
-                                              post_subsidy_standard_fen, social_insurance_standard_fen, held_reason)
-                    SELECT d.county_code, d.month, d.month, 'regular', d.id_number, d.post_id, d.days_in_post,
-                           d.post_subsidy_fen, d.social_insurance_fen, \(snapshot),
-                           d.post_subsidy_standard_fen, d.social_insurance_standard_fen, d.held_reason
-                    FROM payroll_due($1::date, $1::date, $2) d JOIN person pe ON pe.id_number = d.id_number
-                    WHERE d.county_code = ANY ($3::text[])
-                    ORDER BY d.county_code, d.id_number, d.post_id
-                    """, [month.firstDay.iso, commonPrefix(counties), counties, today])
+                // The month's totals are counted from the lines as they are inserted (RETURNING),
+                // not read back from payroll_line, which holds every month of these counties.
+                let regular = try connection.query("""
+                    WITH inserted AS (
+                      INSERT INTO payroll_line (county_code, month, for_month, kind, id_number, post_id, days_in_post,
+                                                post_subsidy_fen, social_insurance_fen, name, bank_account,
+                                                post_subsidy_standard_fen, social_insurance_standard_fen, held_reason)
+                      SELECT d.county_code, d.month, d.month, 'regular', d.id_number, d.post_id, d.days_in_post,
+                             d.post_subsidy_fen, d.social_insurance_fen, \(snapshot),
+                             d.post_subsidy_standard_fen, d.social_insurance_standard_fen, d.held_reason
+                      FROM payroll_due($1::date, $1::date, $2) d JOIN person pe ON pe.id_number = d.id_number
+                      WHERE d.county_code = ANY ($3::text[])
+                      ORDER BY d.county_code, d.id_number, d.post_id
+                      RETURNING total_fen, held_reason
+                    )
+                    SELECT count(*) AS lines, coalesce(sum(total_fen), 0)::bigint AS total,
+                           count(*) FILTER (WHERE held_reason IS NOT NULL) AS held
+                    FROM inserted
+                    """, [month.firstDay.iso, commonPrefix(counties), counties, today])[0]
                 // Approved earlier months: what is due now against what has been booked for them
                 // (their regular lines and every adjustment made for them since).
-                let adjustments = try connection.command("""
+                let adjustments = try connection.query("""
                     WITH locked AS (
                       SELECT county_code, month FROM payroll_run
                       WHERE county_code = ANY ($3::text[]) AND month < $1::date AND state = 'approved'
@@ -100,7 +108,7 @@ public enum Payroll {
                       SELECT pl.county_code, pl.for_month AS month, pl.id_number, pl.post_id, sum(pl.total_fen) AS total_fen
                       FROM payroll_line pl JOIN locked l ON l.county_code = pl.county_code AND l.month = pl.for_month
                       GROUP BY 1, 2, 3, 4
-                    )
+                    ), inserted AS (
                     INSERT INTO payroll_line (county_code, month, for_month, kind, id_number, post_id, days_in_post,
                                               post_subsidy_fen, social_insurance_fen, adjustment_fen, name, bank_account,
                                               post_subsidy_standard_fen, social_insurance_standard_fen)
@@ -112,15 +120,20 @@ public enum Payroll {
                       ON b.county_code = d.county_code AND b.month = d.month AND b.id_number = d.id_number AND b.post_id = d.post_id
                     JOIN person pe ON pe.id_number = coalesce(d.id_number, b.id_number)
                     WHERE coalesce(d.post_subsidy_fen + d.social_insurance_fen, 0) <> coalesce(b.total_fen, 0)
-                    """, [month.firstDay.iso, commonPrefix(counties), counties, today])
-                let totals = try connection.query("""
-                    SELECT coalesce(sum(total_fen), 0) AS total, coalesce(sum(adjustment_fen), 0) AS adjustment,
-                           count(*) FILTER (WHERE held_reason IS NOT NULL) AS held
-                    FROM payroll_line WHERE county_code = ANY ($1::text[]) AND month = $2::date
-                    """, [counties, month.firstDay.iso])[0]
-                return RunOutcome(counties: counties, regularLines: regular, adjustmentLines: adjustments,
-                                  totalFen: try totals.decode("total"), adjustmentFen: try totals.decode("adjustment"),
-                                  heldLines: try totals.decode("held"))
+                      -- Without an approved earlier month there is nothing to adjust: checked once
+                      -- (a one-time filter) before the persons are read for the snapshot.
+                      AND EXISTS (SELECT 1 FROM locked)
+                    RETURNING adjustment_fen
+                    )
+                    SELECT count(*) AS lines, coalesce(sum(adjustment_fen), 0)::bigint AS adjustment FROM inserted
+                    """, [month.firstDay.iso, commonPrefix(counties), counties, today])[0]
+                // The draft's lines are the two statements' (the month's earlier draft was deleted
+                // above); an adjustment line's total is its adjustment.
+                let adjustmentFen: Int64 = try adjustments.decode("adjustment")
+                return RunOutcome(counties: counties, regularLines: try regular.decode("lines"),
+                                  adjustmentLines: try adjustments.decode("lines"),
+                                  totalFen: try regular.decode("total") as Int64 + adjustmentFen, adjustmentFen: adjustmentFen,
+                                  heldLines: try regular.decode("held"))
             }
         }
     }
