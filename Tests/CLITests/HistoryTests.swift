@@ -482,6 +482,25 @@ struct HistoryTests {
         #expect(try cases(world, "UNDERPAID", asOf: "2026-06-30") == [])
     }
 
+    // sql/0036 drops the groups paid exactly what was booked, but not those of a month paid
+    // without a post: there the first post, paid exactly with its ID, still counts in the
+    // person's month as a whole, and the case names no post (two were booked).
+    @Test func aPostPaidExactlyStillCountsInAMonthPaidWithoutAPost() throws {
+        let world = try World()
+        let person = try world.person(born: "1970-01-01")
+        let first = try world.post(), second = try world.post()
+        try world.hire(first, person, "2026-01-01", "2026-12-31")
+        _ = try Placements.exit(world.connection, person: person, on: day("2026-01-15"), reason: "resigned")
+        try world.hire(second, person, "2026-01-16", "2026-12-31")
+        try runAndApprove(world, ["2026-01"])
+        // Booked 532.26 for the first post and 567.74 for the second; paid 532.26 for the first
+        // and 667.74 without a post: 100.00 beyond the 1,100.00 booked for the month.
+        try pay(world, [(person, "2026-01", first, try account(world, person), "532.26", "2026-02-10"),
+                        (person, "2026-01", nil, try account(world, person), "667.74", "2026-02-10")])
+        #expect(try cases(world, "PAID_NOT_DUE", asOf: "2026-06-30") == ["\(person.value) - 2026-01-01 2026-01-31 2026-01 10000"])
+        #expect(try cases(world, "UNDERPAID", asOf: "2026-06-30") == [])
+    }
+
     @Test func aShortPaymentWithoutAPostIsUnderpaidForThePerson() throws {
         let world = try World()
         let person = try world.person(born: "1970-01-01")

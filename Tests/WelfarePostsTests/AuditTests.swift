@@ -96,6 +96,23 @@ struct AuditTests {
         #expect(try cases(world, "OVER_AGE_IN_POST", asOf: "2027-07-14") == [])
     }
 
+    // sql/0036: audit_stake is always planned for its own IDs (a generic plan, which PL/pgSQL
+    // takes after five calls in a session, compared each line with every ID: a session's second
+    // report over a province took 78 s of CPU instead of 6 s), and prices the same every time.
+    @Test func theStakeIsPricedTheSameOnEveryReportOfASession() throws {
+        let world = try World()
+        let older = try world.person(born: "1961-07-15")
+        let post = try world.post()
+        try world.hire(post, older, "2026-08-01", "2027-07-31")
+        for _ in 0..<7 {
+            #expect(try cases(world, "OVER_AGE_IN_POST", asOf: "2027-07-31") == ["\(older.value) \(post) 2027-07-15 2027-07-31 - 60323"])
+        }
+        let config = try world.connection.query("""
+            SELECT array_to_string(proconfig, ' ') AS c FROM pg_proc WHERE oid = 'audit_stake(jsonb, boolean)'::regprocedure
+            """)[0]["c"] ?? ""
+        #expect(config.contains("plan_cache_mode=force_custom_plan"), "\(config)")
+    }
+
     @Test func householdOverCapAfterAMerge() throws {
         let world = try World()
         let db = world.connection
