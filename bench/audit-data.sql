@@ -47,8 +47,9 @@ SELECT county_code, id_number, 'employed', '2026-05-01' FROM holders WHERE g % 1
 INSERT INTO payroll_run (county_code, month, state, approved_at)
 SELECT left(r.code, 6), m::date, 'approved', now() FROM region r CROSS JOIN generate_series(date '2026-01-01', date '2026-12-01', interval '1 month') m
 WHERE r.level = 3;
-INSERT INTO payroll_line (county_code, month, for_month, kind, id_number, post_id, days_in_post, post_subsidy_fen, social_insurance_fen)
-SELECT d.county_code, d.month, d.month, 'regular', d.id_number, d.post_id, d.days_in_post, d.post_subsidy_fen, d.social_insurance_fen
+INSERT INTO payroll_line (county_code, month, for_month, kind, id_number, post_id, days_in_post, post_subsidy_fen, social_insurance_fen, total_fen)
+SELECT d.county_code, d.month, d.month, 'regular', d.id_number, d.post_id, d.days_in_post, d.post_subsidy_fen, d.social_insurance_fen,
+       d.post_subsidy_fen + d.social_insurance_fen
 FROM payroll_due('2026-01-01', '2026-12-01', '') d ORDER BY 1, 2, 3, 4;
 -- Deaths recorded after the payroll paid the months after them.
 INSERT INTO person_status (county_code, id_number, status, valid_from)

@@ -120,8 +120,8 @@ struct WallsTests {
         #expect(delete.status != 0 && delete.stderr.contains("approved and can never change"), "\(delete.stderr)")
         let add = try scene.psql(admin, Self.shadows + """
             INSERT INTO public.payroll_line (county_code, month, for_month, kind, id_number, post_id, days_in_post,
-              post_subsidy_fen, social_insurance_fen, adjustment_fen)
-            VALUES ('320321', '2026-01-01', '2025-12-01', 'adjustment', '\(scene.personB.value)', '\(scene.postB)', 0, 0, 0, 99900)
+              post_subsidy_fen, social_insurance_fen, adjustment_fen, total_fen)
+            VALUES ('320321', '2026-01-01', '2025-12-01', 'adjustment', '\(scene.personB.value)', '\(scene.postB)', 0, 0, 0, 99900, 99900)
             """)
         #expect(add.status != 0 && add.stderr.contains("approved and can never change"), "\(add.stderr)")
         // A contract that starts before its placement.
@@ -225,7 +225,7 @@ struct WallsTests {
         // Lines changed with the triggers off: no journal entry, but the seal no longer matches.
         try scene.connection.execute("""
             SET session_replication_role = replica;
-            UPDATE payroll_line SET post_subsidy_fen = post_subsidy_fen + 100000 WHERE month = '2026-01-01' AND id_number = '\(scene.personB.value)';
+            UPDATE payroll_line SET post_subsidy_fen = post_subsidy_fen + 100000, total_fen = total_fen + 100000 WHERE month = '2026-01-01' AND id_number = '\(scene.personB.value)';
             SET session_replication_role = origin
             """)
         let changed = try welfarePosts(["journal", "verify"], on: scene.database)
@@ -289,7 +289,7 @@ struct WallsTests {
 
         let line = try db.query("SELECT id, bank_account FROM payroll_line WHERE id_number = $1", [scene.personB.value])[0]
         let id: String = try line.decode("id"), account: String = try line.decode("bank_account")
-        let columns = "county_code, month, for_month, kind, id_number, post_id, days_in_post, post_subsidy_fen, social_insurance_fen, adjustment_fen, name, bank_account, post_subsidy_standard_fen, social_insurance_standard_fen, held_reason"
+        let columns = "county_code, month, for_month, kind, id_number, post_id, days_in_post, post_subsidy_fen, social_insurance_fen, adjustment_fen, total_fen, name, bank_account, post_subsidy_standard_fen, social_insurance_standard_fen, held_reason"
         // Each change is made with the triggers off, found, and undone (verify is clean again).
         let changes: [(String, String, String)] = [
             ("lines altered", "UPDATE payroll_line SET bank_account = '6217000000000000999' WHERE id = \(id)",
@@ -313,7 +313,7 @@ struct WallsTests {
 
         // A draft altered behind the journal and then replaced by a re-run: the lines as they
         // stand are the re-run's, but what the re-run removed is not what the run wrote.
-        try db.execute("SET session_replication_role = replica; UPDATE payroll_line SET post_subsidy_fen = post_subsidy_fen + 100000 WHERE id = \(id); SET session_replication_role = origin")
+        try db.execute("SET session_replication_role = replica; UPDATE payroll_line SET post_subsidy_fen = post_subsidy_fen + 100000, total_fen = total_fen + 100000 WHERE id = \(id); SET session_replication_role = origin")
         _ = try Payroll.run(db, month: Month(year: 2026, month: 1)!, region: "320321")
         let rerun = try welfarePosts(["journal", "verify"], on: scene.database)
         #expect(rerun.status == 1 && rerun.stderr.contains("a later run removed"), "\(rerun.stderr)")
@@ -326,7 +326,7 @@ struct WallsTests {
         // Adjustment lines are journaled row by row, as before: January approved, one of its
         // lines booked short behind the locks, and February's run corrects it.
         _ = try Payroll.approve(db, month: Month(year: 2026, month: 1)!, region: "320321")
-        try db.execute("SET session_replication_role = replica; UPDATE payroll_line SET post_subsidy_fen = post_subsidy_fen - 100000 WHERE id_number = '\(scene.personB.value)' AND month = '2026-01-01'; SET session_replication_role = origin")
+        try db.execute("SET session_replication_role = replica; UPDATE payroll_line SET post_subsidy_fen = post_subsidy_fen - 100000, total_fen = total_fen - 100000 WHERE id_number = '\(scene.personB.value)' AND month = '2026-01-01'; SET session_replication_role = origin")
         let february = try Payroll.run(db, month: Month(year: 2026, month: 2)!, region: "320321")
         #expect(february.adjustmentLines > 0)
         let adjustments = try db.query("""
@@ -341,12 +341,12 @@ struct WallsTests {
         let scene = try Scene()
         let db = scene.connection
         _ = try Payroll.run(db, month: Month(year: 2026, month: 1)!, region: "320321")
-        let copied = "county_code, id_number, post_id, days_in_post, post_subsidy_fen, social_insurance_fen, name, bank_account, post_subsidy_standard_fen, social_insurance_standard_fen"
+        let copied = "county_code, id_number, post_id, days_in_post, post_subsidy_fen, social_insurance_fen, total_fen, name, bank_account, post_subsidy_standard_fen, social_insurance_standard_fen"
         let inserted = try db.command("""
             INSERT INTO payroll_line (month, for_month, kind, adjustment_fen, \(copied))
             SELECT date '2026-03-01', date '2026-03-01', 'regular', 0, \(copied) FROM payroll_line WHERE month = '2026-01-01'
             UNION ALL
-            SELECT date '2026-03-01', date '2026-01-01', 'adjustment', 500, county_code, id_number, post_id, 0, 0, 0, name, bank_account,
+            SELECT date '2026-03-01', date '2026-01-01', 'adjustment', 500, county_code, id_number, post_id, 0, 0, 0, 500, name, bank_account,
                    post_subsidy_standard_fen, social_insurance_standard_fen
             FROM payroll_line WHERE month = '2026-01-01' AND id_number = '\(scene.personB.value)'
             """)
@@ -366,5 +366,78 @@ struct WallsTests {
         let verify = try welfarePosts(["journal", "verify"], on: scene.database)
         #expect(verify.status == 0, "\(verify.stderr)")
     }
-}
 
+    /// A line's total is written with it (sql/0039: a plain column, no longer a generated one,
+    /// which took each row apart and formed it again), and a CHECK keeps it the sum of its parts
+    /// whoever writes, triggers on or off: an amount changed without its total, a total changed
+    /// alone, or a line added with a wrong total is refused; changed together, they are taken.
+    @Test func aLineTotalIsAlwaysTheSumOfItsParts() throws {
+        let scene = try Scene()
+        let db = scene.connection
+        let run = try Payroll.run(db, month: Month(year: 2026, month: 1)!, region: "320321")
+        let lines = try db.query("""
+            SELECT count(*) AS n, count(*) FILTER (WHERE total_fen = post_subsidy_fen + social_insurance_fen + adjustment_fen) AS summed,
+                   sum(total_fen) AS total FROM payroll_line
+            """)[0]
+        #expect(lines["n"] == "2" && lines["summed"] == "2" && lines["total"] == String(run.totalFen), "\(lines) \(run.totalFen)")
+        for sql in ["UPDATE payroll_line SET post_subsidy_fen = post_subsidy_fen + 100",
+                    "UPDATE payroll_line SET total_fen = total_fen + 100",
+                    """
+                    INSERT INTO payroll_line (county_code, month, for_month, kind, id_number, post_id, days_in_post, post_subsidy_fen,
+                                              social_insurance_fen, total_fen)
+                    SELECT county_code, month, month, kind, id_number, post_id || 'x', 1, 1, 1, 3 FROM payroll_line LIMIT 1
+                    """] {
+            let refused = try scene.psql(scene.database.conninfo, "SET session_replication_role = replica; " + sql)
+            #expect(refused.status != 0 && refused.stderr.contains("payroll_line_total"), "\(sql) was allowed: \(refused.stderr)")
+        }
+        let together = try scene.psql(scene.database.conninfo, """
+            SET session_replication_role = replica; UPDATE payroll_line SET post_subsidy_fen = post_subsidy_fen + 100, total_fen = total_fen + 100
+            """)
+        #expect(together.status == 0, "\(together.stderr)")
+        #expect(try db.query("SELECT sum(total_fen) AS total FROM payroll_line")[0]["total"] == String(run.totalFen + 200))
+    }
+
+    /// Lines journaled before sql/0039, whose text for the digest was made by concatenation,
+    /// still verify after it, and so does their removal by a re-run (its digest of what it
+    /// removed, made after, must equal the one recorded before): concat_ws makes the same text
+    /// byte for byte, a line without name, account or standards and a held line included.
+    @Test func linesJournaledBeforeTheTextByConcatWsStillVerify() throws {
+        let database = try TestDatabase(migrated: false)
+        let connection = try database.connect()
+        try Migrator(connection: connection).migrate(through: "0037_journal_row_names_once")
+        try Fixtures.regions(connection)
+        try connection.execute("""
+            INSERT INTO payroll_run (county_code, month) VALUES ('320321', '2026-01-01');
+            INSERT INTO payroll_line (county_code, month, for_month, kind, id_number, post_id, days_in_post, post_subsidy_fen,
+                                      social_insurance_fen, name, bank_account, post_subsidy_standard_fen, social_insurance_standard_fen,
+                                      held_reason)
+            VALUES ('320321', '2026-01-01', '2026-01-01', 'regular', '320321197001010011', '320321-00001', 31, 80000, 30000,
+                    '老张', '6228480300000000001', 80000, 30000, NULL),
+                   ('320321', '2026-01-01', '2026-01-01', 'regular', '320321197101010012', '320321-00002', 12, 0, 11613,
+                    NULL, NULL, NULL, NULL, 'assessment-missing');
+            """)
+        // (The binary refuses a database not migrated: what `journal verify` checks of the lines.)
+        #expect(try connection.query("SELECT count(*) AS n FROM payroll_lines_unjournaled()")[0]["n"] == "0")
+        try Migrator(connection: connection).migrate()
+        // The text as sql/0029 made it, beside the function's.
+        let differing = try connection.query("""
+            SELECT count(*) AS n FROM payroll_line l
+            WHERE payroll_line_text(l.id, l.county_code, l.month, l.for_month, l.kind, l.id_number, l.post_id, l.days_in_post,
+                    l.post_subsidy_fen, l.social_insurance_fen, l.adjustment_fen, l.name, l.bank_account, l.post_subsidy_standard_fen,
+                    l.social_insurance_standard_fen, l.held_reason)
+              IS DISTINCT FROM l.id::text || E'\\x1f' || l.county_code || E'\\x1f' || (l.month - date '2000-01-01')::text || E'\\x1f'
+                 || (l.for_month - date '2000-01-01')::text || E'\\x1f' || l.kind || E'\\x1f' || l.id_number || E'\\x1f' || l.post_id
+                 || E'\\x1f' || l.days_in_post::text || E'\\x1f' || l.post_subsidy_fen::text || E'\\x1f' || l.social_insurance_fen::text
+                 || E'\\x1f' || l.adjustment_fen::text || E'\\x1f' || coalesce(l.name, E'\\x1e') || E'\\x1f'
+                 || coalesce(l.bank_account, E'\\x1e') || E'\\x1f' || coalesce(l.post_subsidy_standard_fen::text, E'\\x1e') || E'\\x1f'
+                 || coalesce(l.social_insurance_standard_fen::text, E'\\x1e') || E'\\x1f' || coalesce(l.held_reason, E'\\x1e')
+            """)[0]["n"]
+        #expect(differing == "0")
+        #expect(try connection.query("SELECT sum(total_fen) AS t FROM payroll_line")[0]["t"] == "121613")
+        let verified = try welfarePosts(["journal", "verify"], on: database)
+        #expect(verified.status == 0, "\(verified.stderr)")
+        try connection.execute("DELETE FROM payroll_line WHERE month = '2026-01-01'")
+        let removed = try welfarePosts(["journal", "verify"], on: database)
+        #expect(removed.status == 0, "\(removed.stderr)")
+    }
+}

@@ -111,8 +111,8 @@ struct PayrollTests {
         #expect(refused?.category == .rule)
         #expect(try lines(db) == first)
         // Not even a superuser's plain SQL changes an approved line.
-        for sql in ["UPDATE payroll_line SET post_subsidy_fen = 1", "DELETE FROM payroll_line",
-                    "INSERT INTO payroll_line (county_code, month, for_month, kind, id_number, post_id, days_in_post, post_subsidy_fen, social_insurance_fen) SELECT county_code, month, month, kind, id_number, post_id || 'x', 1, 1, 1 FROM payroll_line LIMIT 1",
+        for sql in ["UPDATE payroll_line SET post_subsidy_fen = 1, total_fen = 1 + social_insurance_fen + adjustment_fen", "DELETE FROM payroll_line",
+                    "INSERT INTO payroll_line (county_code, month, for_month, kind, id_number, post_id, days_in_post, post_subsidy_fen, social_insurance_fen, total_fen) SELECT county_code, month, month, kind, id_number, post_id || 'x', 1, 1, 1, 2 FROM payroll_line LIMIT 1",
                     "UPDATE payroll_run SET state = 'draft'", "DELETE FROM payroll_run", "TRUNCATE payroll_line"] {
             let result = try runProcess("/usr/bin/psql", [world.database.conninfo, "-v", "ON_ERROR_STOP=1", "-c", sql])
             #expect(result.status != 0, "\(sql) was allowed")

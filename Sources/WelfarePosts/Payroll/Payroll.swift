@@ -76,15 +76,17 @@ public enum Payroll {
                                   ELSE (SELECT h.bank_account FROM person_history h WHERE h.id_number = pe.id_number AND h.valid @> $4::date) END
                     """
                 // The month's totals are counted from the lines as they are inserted (RETURNING),
-                // not read back from payroll_line, which holds every month of these counties.
+                // not read back from payroll_line, which holds every month of these counties. Each
+                // line's total is written with it (sql/0039: a CHECK keeps it the sum of its parts).
                 let regular = try connection.query("""
                     WITH inserted AS (
                       INSERT INTO payroll_line (county_code, month, for_month, kind, id_number, post_id, days_in_post,
                                                 post_subsidy_fen, social_insurance_fen, name, bank_account,
-                                                post_subsidy_standard_fen, social_insurance_standard_fen, held_reason)
+                                                post_subsidy_standard_fen, social_insurance_standard_fen, held_reason, total_fen)
                       SELECT d.county_code, d.month, d.month, 'regular', d.id_number, d.post_id, d.days_in_post,
                              d.post_subsidy_fen, d.social_insurance_fen, \(snapshot),
-                             d.post_subsidy_standard_fen, d.social_insurance_standard_fen, d.held_reason
+                             d.post_subsidy_standard_fen, d.social_insurance_standard_fen, d.held_reason,
+                             d.post_subsidy_fen + d.social_insurance_fen
                       FROM payroll_due($1::date, $1::date, $2) d JOIN person pe ON pe.id_number = d.id_number
                       WHERE d.county_code = ANY ($3::text[])
                       ORDER BY d.county_code, d.id_number, d.post_id
@@ -111,11 +113,12 @@ public enum Payroll {
                     ), inserted AS (
                     INSERT INTO payroll_line (county_code, month, for_month, kind, id_number, post_id, days_in_post,
                                               post_subsidy_fen, social_insurance_fen, adjustment_fen, name, bank_account,
-                                              post_subsidy_standard_fen, social_insurance_standard_fen)
+                                              post_subsidy_standard_fen, social_insurance_standard_fen, total_fen)
                     SELECT coalesce(d.county_code, b.county_code), $1::date, coalesce(d.month, b.month), 'adjustment',
                            coalesce(d.id_number, b.id_number), coalesce(d.post_id, b.post_id), 0, 0, 0,
                            coalesce(d.post_subsidy_fen + d.social_insurance_fen, 0) - coalesce(b.total_fen, 0), \(snapshot),
-                           d.post_subsidy_standard_fen, d.social_insurance_standard_fen
+                           d.post_subsidy_standard_fen, d.social_insurance_standard_fen,
+                           coalesce(d.post_subsidy_fen + d.social_insurance_fen, 0) - coalesce(b.total_fen, 0)
                     FROM due d FULL JOIN booked b
                       ON b.county_code = d.county_code AND b.month = d.month AND b.id_number = d.id_number AND b.post_id = d.post_id
                     JOIN person pe ON pe.id_number = coalesce(d.id_number, b.id_number)
