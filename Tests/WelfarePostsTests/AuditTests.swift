@@ -113,6 +113,36 @@ struct AuditTests {
         #expect(config.contains("plan_cache_mode=force_custom_plan"), "\(config)")
     }
 
+    /// The small SQL functions every row of a report calls are inlined into the query (a STRICT
+    /// one with a CASE ran as a query of its own on each call: sql/0038), and still give NULL for
+    /// NULL and the same values as before.
+    @Test func smallFunctionsAreInlinedAndStillNullOnNull() throws {
+        let world = try World()
+        let db = world.connection
+        let calls = [
+            "region_level(t)", "is_policy_region(t)", "region_prefix(t)", "township_of(t)", "village_of(t)", "mask_account(t)",
+            "anniversary(d, 2027)", "next_anniversary(d)", "age_on(d, '2026-06-01')",
+        ]
+        for call in calls {
+            let name = String(call.prefix { $0 != "(" })
+            let plan = try db.query("""
+                EXPLAIN (VERBOSE, COSTS OFF) SELECT \(call) FROM (VALUES ('320321101001'::text, '2024-02-29'::date), ('320321000000', '2026-03-01')) v(t, d)
+                """).map { $0["QUERY PLAN"] ?? "" }.joined(separator: "\n")
+            #expect(!plan.contains(name + "("), "\(name) is not inlined: \(plan)")
+            let null = try db.query("SELECT (\(call.replacingOccurrences(of: "(t", with: "(NULL::text").replacingOccurrences(of: "(d", with: "(NULL::date"))) IS NULL AS n")
+            #expect(null[0]["n"] == "t", "\(name) of NULL")
+        }
+        let values = try db.query("""
+            SELECT region_level('320321101001') AS l5, region_level('320000000000') AS l1, township_of('320321101001') AS t,
+                   village_of('320321101000') IS NULL AS nv, region_prefix('320321000000') AS p, mask_account('6222021234567890') AS m,
+                   anniversary('2024-02-29', 2027) AS a1, anniversary('2024-02-29', 2028) AS a2, next_anniversary('2026-03-01') AS n,
+                   age_on('1966-06-02', '2026-06-01') AS age
+            """)[0]
+        #expect([values["l5"], values["l1"], values["t"], values["nv"], values["p"], values["m"]]
+                == ["5", "1", "320321101000", "t", "320321", "6222********7890"])
+        #expect([values["a1"], values["a2"], values["n"], values["age"]] == ["2027-03-01", "2028-02-29", "2027-03-01", "59"])
+    }
+
     @Test func householdOverCapAfterAMerge() throws {
         let world = try World()
         let db = world.connection
