@@ -91,7 +91,7 @@ public struct CSVFile {
         let byteOrderMark = data.starts(with: [0xEF, 0xBB, 0xBF])
         let text = byteOrderMark ? Array(data.dropFirst(3)) : data
         // The usual case: the whole file is UTF-8.
-        if CSVFile.firstInvalidUTF8(text, from: 0, to: text.count) == nil {
+        if text.withUnsafeBufferPointer({ CSVFile.firstInvalidUTF8(whole: $0) }) == nil {
             bytes = text
             return
         }
@@ -266,6 +266,29 @@ public struct CSVFile {
             guard second >= low && second <= high else { return index }
             for next in 2..<length where bytes[index + next] & 0xC0 != 0x80 { return index }
             index += length
+        }
+        return nil
+    }
+
+    /// `firstInvalidUTF8(bytes, from: 0, to: bytes.count)`, passing over plain ASCII eight bytes
+    /// at a time: the whole file is checked before it is read, on the import's critical path
+    /// (callgrind, 200,000 persons: 226 million instructions byte by byte).
+    static func firstInvalidUTF8(whole bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let base = bytes.baseAddress else { return nil }
+        let count = bytes.count
+        var index = 0
+        while index < count {
+            while index + 8 <= count && UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                index += 8
+            }
+            guard index < count else { break }
+            if base[index] < 0x80 { index += 1; continue }
+            // One character that is not ASCII, checked as `firstInvalidUTF8` checks it.
+            let end = min(count, index + 4)
+            var next = index + 1
+            while next < end && base[next] & 0xC0 == 0x80 { next += 1 }
+            if let bad = firstInvalidUTF8(bytes, from: index, to: next) { return bad }
+            index = next
         }
         return nil
     }
@@ -471,9 +494,27 @@ public struct HeaderMap {
     /// The keys present and their positions, for looking a key up per cell without hashing it
     /// (an import has a handful of columns; comparing short keys is cheaper).
     private let keys: [(key: String, index: Int)]
+    /// `keys` as their `words`.
+    private let keyWords: [(words: Words, index: Int)]
+
+    struct Words: Equatable {
+        let first: UInt64
+        let second: UInt64
+    }
+
+    /// The two words a String is made of.
+    @inline(__always) static func words(_ text: String) -> Words {
+        unsafeBitCast(text, to: Words.self)
+    }
 
     /// The 0-based position of a column key in the file, or nil when the file has no such column.
     public func index(of key: String) -> Int? {
+        // First the keys held in the very same two words (the same short text inline, or the same
+        // storage): equal words are always equal texts, and a key written in the code and the
+        // column's key are both literals. Imports look keys up ten times a row (callgrind,
+        // 200,000 persons: 231 million instructions comparing texts).
+        let words = HeaderMap.words(key)
+        for entry in keyWords where entry.words == words { return entry.index }
         // Keys of another length are passed over without comparing their text.
         let count = key.utf8.count
         for entry in keys where entry.key.utf8.count == count && entry.key == key { return entry.index }
@@ -514,6 +555,7 @@ public struct HeaderMap {
         self.headers = headers
         self.columns = Dictionary(uniqueKeysWithValues: columns.filter { position[$0.key] != nil }.map { ($0.key, $0) })
         self.keys = position.map { (key: $0.key, index: $0.value) }
+        self.keyWords = keys.map { (words: HeaderMap.words($0.key), index: $0.index) }
         let present = columns.compactMap { column in position[column.key].map { (index: $0, column: column) } }.sorted { $0.index < $1.index }
         self.present = present.map { (index: $0.index, kind: $0.column.kind, formulaCheck: $0.column.formulaCheck) }
         self.presentKeys = present.map(\.column.key)
