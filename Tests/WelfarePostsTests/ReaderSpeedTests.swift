@@ -199,6 +199,14 @@ private func shortTexts(_ alphabet: [String], upTo length: Int) -> [String] {
         texts.append((0..<12).map { _ in ["0", "0", "1", "7"].randomElement(using: &generator)! }.joined())
     }
     texts += ["320311111218", "320311111000", "320311000218", "320300111218", "000311111218", "3203111112180", "32031111121", "３２0311111218"]
+    // Session 22: Chinese names take the fast path; the characters around its range do not.
+    let edges = ["\u{2FFF}", "\u{3000}", "\u{3001}", "\u{4E2D}", "\u{9FA5}", "\u{D7FF}", "\u{E000}", "\u{EFFF}", "\u{F000}", "\u{FEFF}",
+                 "\u{FFFB}", "\u{2028}", "\u{202E}", "\u{2069}", "\u{85}", "\u{A0}", "\u{1F600}", "=", "a", " ", "\t"]
+    for _ in 0..<20_000 {
+        let length = Int.random(in: 0...70, using: &generator)
+        texts.append((0..<length).map { _ in edges.randomElement(using: &generator)! }.joined())
+    }
+    for length in [0, 1, 49, 50, 51, 63, 64, 65, 200, 201] { texts.append(String(repeating: "中", count: length)) }
     var failures: [String] = []
     for text in texts {
         if PhoneNumber.isValid(text) != OldChecks.phone(text) { failures.append("phone \(text.debugDescription)") }
