@@ -231,9 +231,7 @@ private func shortTexts(_ alphabet: [String], upTo length: Int) -> [String] {
 }
 
 // Issue 17, session 22: the direct path's whole-file UTF-8 check passes over ASCII eight bytes at
-// a time, stored persons and repeated IDs are found in a table of packed IDs, a column key is
-// found by its String's words first, and a resident ID is checked in place. Each is held to what
-// it replaced.
+// a time, and a resident ID is checked in place. Each is held to what it replaced.
 
 @Test func wholeFileUTF8CheckFindsWhatTheByteCheckFinds() {
     var generator = SystemRandomNumberGenerator()
@@ -253,50 +251,6 @@ private func shortTexts(_ alphabet: [String], upTo length: Int) -> [String] {
         if whole != CSVFile.firstInvalidUTF8(text, from: 0, to: text.count) { failures.append(text) }
     }
     #expect(failures.isEmpty, "\(failures.prefix(10))")
-}
-
-@Test func packedIDTableHoldsWhatADictionaryHolds() {
-    var generator = SystemRandomNumberGenerator()
-    var table = PackedIDTable<Int>()
-    var dictionary: [UInt64: Int] = [:]
-    // Keys from 0 to the largest packed ID (10^17 - 1 digits and an X: below 1.1 * 10^18), some
-    // repeated, some close together; then every one and as many absent ones looked up.
-    var keys: [UInt64] = [0, 1, 1_099_999_999_999_999_999]
-    for _ in 0..<30_000 { keys.append(UInt64.random(in: 0..<1_100_000_000_000_000_000, using: &generator)) }
-    for _ in 0..<3_000 { keys.append(UInt64.random(in: 0..<5_000, using: &generator)) }
-    for (value, key) in keys.enumerated() {
-        table.insert(key, value)
-        dictionary[key] = value
-    }
-    #expect(table.count == dictionary.count)
-    for key in keys { #expect(table.value(key) == dictionary[key]) }
-    var absent = 0
-    for _ in 0..<30_000 {
-        let key = UInt64.random(in: 0..<1_100_000_000_000_000_000, using: &generator)
-        if table.value(key) != dictionary[key] { absent += 1 }
-    }
-    #expect(absent == 0)
-    #expect(PackedIDTable<Int>().value(7) == nil)
-    #expect(PersonImport.packed("99999999999999999X")! < 1_100_000_000_000_000_000)
-}
-
-@Test func columnKeysAreFoundHoweverTheirTextWasMade() throws {
-    let file = try CSVFile(utf8: Array("id_number,姓名,household_id,village_code,category,labour_capacity,bank_account,phone,effective_from\n".utf8))
-    var header: HeaderMap?
-    try file.forEachRecord { record in header = try HeaderMap(record, columns: PersonImport.columns) }
-    let map = try #require(header)
-    for (index, key) in ["id_number", "name", "household_id", "village_code", "category", "labour_capacity", "bank_account", "phone",
-                         "effective_from"].enumerated() {
-        // A literal, and the same text made at run time from bytes and from a Substring.
-        let made = String(decoding: Array(key.utf8), as: UTF8.self)
-        let long = String(("x" + key).dropFirst())
-        #expect(map.index(of: key) == index, "\(key)")
-        #expect(map.index(of: made) == index, "\(key)")
-        #expect(map.index(of: long) == index, "\(key)")
-    }
-    for absent in ["", "nam", "names", "Name", "village", "bank_account ", "id_number\u{0}", "a much longer key than any column"] {
-        #expect(map.index(of: absent) == nil, "\(absent)")
-    }
 }
 
 /// ResidentID's check as it was before session 22 (an array of the bytes, Character lookups).

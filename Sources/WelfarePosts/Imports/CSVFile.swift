@@ -494,27 +494,9 @@ public struct HeaderMap {
     /// The keys present and their positions, for looking a key up per cell without hashing it
     /// (an import has a handful of columns; comparing short keys is cheaper).
     private let keys: [(key: String, index: Int)]
-    /// `keys` as their `words`.
-    private let keyWords: [(words: Words, index: Int)]
-
-    struct Words: Equatable {
-        let first: UInt64
-        let second: UInt64
-    }
-
-    /// The two words a String is made of.
-    @inline(__always) static func words(_ text: String) -> Words {
-        unsafeBitCast(text, to: Words.self)
-    }
 
     /// The 0-based position of a column key in the file, or nil when the file has no such column.
     public func index(of key: String) -> Int? {
-        // First the keys held in the very same two words (the same short text inline, or the same
-        // storage): equal words are always equal texts, and a key written in the code and the
-        // column's key are both literals. Imports look keys up ten times a row (callgrind,
-        // 200,000 persons: 231 million instructions comparing texts).
-        let words = HeaderMap.words(key)
-        for entry in keyWords where entry.words == words { return entry.index }
         // Keys of another length are passed over without comparing their text.
         let count = key.utf8.count
         for entry in keys where entry.key.utf8.count == count && entry.key == key { return entry.index }
@@ -555,7 +537,6 @@ public struct HeaderMap {
         self.headers = headers
         self.columns = Dictionary(uniqueKeysWithValues: columns.filter { position[$0.key] != nil }.map { ($0.key, $0) })
         self.keys = position.map { (key: $0.key, index: $0.value) }
-        self.keyWords = keys.map { (words: HeaderMap.words($0.key), index: $0.index) }
         let present = columns.compactMap { column in position[column.key].map { (index: $0, column: column) } }.sorted { $0.index < $1.index }
         self.present = present.map { (index: $0.index, kind: $0.column.kind, formulaCheck: $0.column.formulaCheck) }
         self.presentKeys = present.map(\.column.key)

@@ -86,7 +86,7 @@ extension PersonImport {
                         continue
                     }
                     guard row.acceptedSoFar, repeats.problems.isEmpty, unknownVillages.isEmpty, let key else { continue }
-                    if let person = stored.entries.value(key) {
+                    if let person = stored.entries[key] {
                         if person.isUnchanged(by: values, keep: keep) { continue }
                         // Staged as the staged path stages it: line, then the values.
                         StoredPersons.append(decimal: row.line, to: &changed)
@@ -136,7 +136,7 @@ extension PersonImport {
 /// digits and the check character), so no pass over the staged rows is needed for it. The
 /// repeated row is still checked like the rest.
 struct RepeatedIDs {
-    private var firstLine = PackedIDTable<Int32>()
+    private var firstLine: [UInt64: Int32] = [:]
     private(set) var problems: [FileProblem] = []
 
     mutating func note(_ row: ImportRow, _ values: [String?]?) {
@@ -146,14 +146,14 @@ struct RepeatedIDs {
 
     /// `note` of a row without problems whose resident ID packs to `key`.
     mutating func note(line: Int, key: UInt64, header: HeaderMap) {
-        if let first = firstLine.value(key) {
+        if let first = firstLine[key] {
             let index = header.index(of: "id_number")
             problems.append(FileProblem(
                 line: line, column: index.map { $0 + 1 }, header: index.map { header.headers[$0] },
                 problem: Text(en: "this resident ID is already on line \(first) of the file",
                               zh: "该身份证号已在文件第 \(first) 行出现")))
         } else {
-            firstLine.insert(key, Int32(truncatingIfNeeded: line))
+            firstLine[key] = Int32(truncatingIfNeeded: line)
         }
     }
 }
@@ -232,13 +232,13 @@ struct StoredPersons {
         var result: (Int, Int) { (Fingerprint.finish(first), Fingerprint.finish(second)) }
     }
 
-    var entries = PackedIDTable<Entry>()
+    var entries: [UInt64: Entry] = [:]
 
     /// Fetches every stored person; nil when a stored resident ID cannot be packed (then the
     /// direct path cannot tell a new person from a stored one by its packed ID).
     init?(_ connection: Connection, keep: [Bool]) throws {
         var readable = true
-        var entries = PackedIDTable<Entry>()
+        var entries: [UInt64: Entry] = [:]
         try connection.copyOut("""
             COPY (SELECT id_number, to_char(facts_from, 'YYYYMMDD'), name, household_id, village_code, category, labour_capacity,
                          bank_account, phone FROM person) TO STDOUT
@@ -289,7 +289,7 @@ struct StoredPersons {
                     return
                 }
                 let (a, b) = print.result
-                entries.insert(key, Entry(first: a, second: b, from: escaped ? .max : from))
+                entries[key] = Entry(first: a, second: b, from: escaped ? .max : from)
             }
         }
         guard readable else { return nil }
@@ -467,72 +467,4 @@ final class CheckedRows: @unchecked Sendable {
         while !exited { condition.wait() }
         condition.unlock()
     }
-}
-
-/// A map from packed resident IDs (`PersonImport.packed`, below 2^63) to values: open addressing
-/// with linear probing in a power-of-two table kept at most half full, each key mixed with a seed
-/// drawn at random per process (MurmurHash3's finaliser), so no file can be made to pile its IDs
-/// into one run of slots. A Dictionary hashed each key with SipHash: 143 million of the 2,100
-/// million instructions of the direct path's main thread (callgrind, 200,000 unchanged rows).
-/// Inserting a key already present replaces its value.
-struct PackedIDTable<Value> {
-    private static var seed: UInt64 { PackedIDSeed.value }
-    /// The key with its top bit set, or 0 for an empty slot.
-    private var keys: [UInt64] = []
-    private var values: [Value?] = []
-    private var mask = -1
-    private(set) var count = 0
-
-    @inline(__always) private static func slot(_ key: UInt64, _ mask: Int) -> Int {
-        var h = key ^ seed
-        h ^= h >> 33
-        h = h &* 0xFF51_AFD7_ED55_8CCD
-        h ^= h >> 33
-        h = h &* 0xC4CE_B9FE_1A85_EC53
-        h ^= h >> 33
-        return Int(truncatingIfNeeded: h) & mask
-    }
-
-    func value(_ key: UInt64) -> Value? {
-        guard count > 0 else { return nil }
-        let marked = key | (1 << 63)
-        return keys.withUnsafeBufferPointer { keys in
-            var index = PackedIDTable.slot(key, mask)
-            while true {
-                let found = keys[index]
-                if found == marked { return values[index] }
-                if found == 0 { return nil }
-                index = (index + 1) & mask
-            }
-        }
-    }
-
-    mutating func insert(_ key: UInt64, _ value: Value) {
-        precondition(key < 1 << 63)
-        if (count + 1) * 2 > keys.count { grow() }
-        let marked = key | (1 << 63)
-        var index = PackedIDTable.slot(key, mask)
-        while keys[index] != 0 && keys[index] != marked { index = (index + 1) & mask }
-        if keys[index] == 0 { count += 1 }
-        keys[index] = marked
-        values[index] = value
-    }
-
-    private mutating func grow() {
-        let old = (keys, values)
-        let size = max(1_024, keys.count * 2)
-        keys = [UInt64](repeating: 0, count: size)
-        values = [Value?](repeating: nil, count: size)
-        mask = size - 1
-        count = 0
-        for (index, key) in old.0.enumerated() where key != 0 { insert(key & ~(1 << 63), old.1[index]!) }
-    }
-}
-
-/// The seed of `PackedIDTable`, drawn once per process.
-enum PackedIDSeed {
-    static let value: UInt64 = {
-        var generator = SystemRandomNumberGenerator()
-        return generator.next()
-    }()
 }
