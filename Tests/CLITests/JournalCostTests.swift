@@ -80,6 +80,44 @@ struct JournalCostTests {
 
     /// A superuser who switches the journal's triggers off and changes one row inside a bulk
     /// entry, removes one, or adds one, is found: the entry's digest covers all its rows.
+    /// sql/0040: a bulk entry prints a timestamptz holding the statement's time once, and every
+    /// other value per row: each row's created_at and updated_at, before and after, read as the
+    /// table's own text, in a time zone that is not the server's, whether or not it is the
+    /// statement's time; and the journal still verifies.
+    @Test func aBulkEntryHoldsEachRowsTimesAsTheirOwnText() throws {
+        let (database, _) = try imported()
+        let checked = try psql(database, """
+            SET TimeZone = 'America/Los_Angeles';
+            BEGIN;
+            CREATE TEMP TABLE before ON COMMIT DROP AS
+            SELECT id_number, created_at::text AS created_at, updated_at::text AS updated_at, created_at AS created, updated_at AS updated FROM person;
+            UPDATE person SET phone = '13900000000', updated_at = now(),
+                              created_at = CASE WHEN right(household_id, 1) = '1' THEN created_at - interval '1 day 2 hours 0.5 seconds' ELSE created_at END
+            WHERE village_code <> '\(Fixtures.villageB1)';
+            SELECT count(*) || ' ' || count(*) FILTER (WHERE j.row_after ->> 'created_at' = p.created_at::text
+                                                       AND j.row_after ->> 'updated_at' = p.updated_at::text
+                                                       AND j.row_before ->> 'created_at' = b.created_at
+                                                       AND j.row_before ->> 'updated_at' = b.updated_at)
+                   || ' ' || count(*) FILTER (WHERE p.created_at::text <> b.created_at)
+            FROM journal_row j JOIN person p ON p.id_number = j.row_key JOIN before b ON b.id_number = j.row_key
+            WHERE j.table_name = 'person' AND j.operation = 'UPDATE';
+            SELECT count(*) || ' ' || count(*) FILTER (WHERE (j.row_after ->> 'created_at')::timestamptz = b.created
+                                                       AND (j.row_after ->> 'updated_at')::timestamptz = b.updated)
+            FROM journal_row j JOIN before b ON b.id_number = j.row_key
+            WHERE j.table_name = 'person' AND j.operation = 'INSERT';
+            COMMIT
+            """)
+        #expect(checked.status == 0, "\(checked.stderr)")
+        // The update: 667 rows (two villages of three), all as the table holds them, some moved to
+        // another time than the statement's. The import (journaled in the tool's session, so
+        // compared as times): 1,000 rows, each at the import's time.
+        let counts = checked.stdout.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        #expect(counts.count == 5 && counts[0] == 667 && counts[1] == 667 && counts[2] > 0 && counts[2] < 667
+                && counts[3] == 1000 && counts[4] == 1000, "\(checked.stdout)")
+        let verified = try welfarePosts(["journal", "verify"], on: database)
+        #expect(verified.status == 0, "\(verified.stderr)")
+    }
+
     @Test(arguments: [
         #"regexp_replace(row_after::text, '"姓名500"', '"某某"')"#,
         #"regexp_replace(row_after::text, ', \[[^\[\]]*\]', '')"#,

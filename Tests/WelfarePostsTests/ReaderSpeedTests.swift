@@ -199,6 +199,14 @@ private func shortTexts(_ alphabet: [String], upTo length: Int) -> [String] {
         texts.append((0..<12).map { _ in ["0", "0", "1", "7"].randomElement(using: &generator)! }.joined())
     }
     texts += ["320311111218", "320311111000", "320311000218", "320300111218", "000311111218", "3203111112180", "32031111121", "３２0311111218"]
+    // Session 22: Chinese names take the fast path; the characters around its range do not.
+    let edges = ["\u{2FFF}", "\u{3000}", "\u{3001}", "\u{4E2D}", "\u{9FA5}", "\u{D7FF}", "\u{E000}", "\u{EFFF}", "\u{F000}", "\u{FEFF}",
+                 "\u{FFFB}", "\u{2028}", "\u{202E}", "\u{2069}", "\u{85}", "\u{A0}", "\u{1F600}", "=", "a", " ", "\t"]
+    for _ in 0..<20_000 {
+        let length = Int.random(in: 0...70, using: &generator)
+        texts.append((0..<length).map { _ in edges.randomElement(using: &generator)! }.joined())
+    }
+    for length in [0, 1, 49, 50, 51, 63, 64, 65, 200, 201] { texts.append(String(repeating: "中", count: length)) }
     var failures: [String] = []
     for text in texts {
         if PhoneNumber.isValid(text) != OldChecks.phone(text) { failures.append("phone \(text.debugDescription)") }
@@ -220,4 +228,86 @@ private func shortTexts(_ alphabet: [String], upTo length: Int) -> [String] {
 
 @Test func vocabularySetsAreFoundAtTheirPlace() {
     for (offset, set) in Vocabulary.Set.allCases.enumerated() { #expect(set.slot == offset, "\(set)") }
+}
+
+// Issue 17, session 22: the direct path's whole-file UTF-8 check passes over ASCII eight bytes at
+// a time, and a resident ID is checked in place. Each is held to what it replaced.
+
+@Test func wholeFileUTF8CheckFindsWhatTheByteCheckFinds() {
+    var generator = SystemRandomNumberGenerator()
+    // Bytes around every boundary of UTF-8: ASCII, continuation bytes, every kind of lead, the
+    // overlong, surrogate and past-U+10FFFF leads, and the invalid leads.
+    let pieces: [[UInt8]] = [[0x41], [0x0A], [0x7F], [0x80], [0xBF], [0xC0], [0xC1], [0xC2], [0xDF], [0xE0], [0xE0, 0xA0],
+                             [0xED], [0xED, 0x9F], [0xED, 0xA0], [0xEF], [0xF0], [0xF0, 0x90], [0xF4], [0xF4, 0x8F], [0xF4, 0x90],
+                             [0xF5], [0xFF], Array("中".utf8), Array("é".utf8), Array("😀".utf8), Array("ABCDEFGH".utf8)]
+    var texts = allTexts(pieces, length: 3)
+    for _ in 0..<20_000 {
+        let length = Int.random(in: 0...40, using: &generator)
+        texts.append((0..<length).flatMap { _ in pieces.randomElement(using: &generator)! })
+    }
+    var failures: [[UInt8]] = []
+    for text in texts {
+        let whole = text.withUnsafeBufferPointer { CSVFile.firstInvalidUTF8(whole: $0) }
+        if whole != CSVFile.firstInvalidUTF8(text, from: 0, to: text.count) { failures.append(text) }
+    }
+    #expect(failures.isEmpty, "\(failures.prefix(10))")
+}
+
+/// ResidentID's check as it was before session 22 (an array of the bytes, Character lookups).
+private func oldResidentID(_ text: String, today: Day) -> Result<String, ResidentIDProblem> {
+    let weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    let checkTable: [Character] = Array("10X98765432")
+    var bytes = Array(text.utf8)
+    guard bytes.count == 18 else {
+        let count = text.count
+        return .failure(count == 18 ? .notDigits : .wrongLength(count))
+    }
+    var sum = 0
+    for index in 0..<17 {
+        let digit = bytes[index] &- 0x30
+        guard digit < 10 else { return .failure(.notDigits) }
+        sum += Int(digit) * weights[index]
+    }
+    let lowerX = bytes[17] == UInt8(ascii: "x")
+    if lowerX { bytes[17] = UInt8(ascii: "X") }
+    guard bytes[17] == UInt8(ascii: "X") || bytes[17] &- 0x30 < 10 else { return .failure(.notDigits) }
+    let expected = checkTable[sum % 11]
+    guard bytes[17] == expected.asciiValue else { return .failure(.badCheckCharacter(expected: expected)) }
+    func number(_ range: Range<Int>) -> Int { range.reduce(0) { $0 * 10 + Int(bytes[$1] - 0x30) } }
+    guard let birth = Day(year: number(6..<10), month: number(10..<12), day: number(12..<14)) else { return .failure(.impossibleBirthDate) }
+    guard birth <= today else { return .failure(.futureBirthDate) }
+    return .success(lowerX ? String(decoding: bytes, as: UTF8.self) : text)
+}
+
+@Test func residentIDsAreCheckedAsBefore() {
+    var generator = SystemRandomNumberGenerator()
+    let today = Day(year: 2026, month: 6, day: 15)!
+    var texts = ["32032119690612107X", "32032119690612107x", "320321196906121070", "320321202606161234", "320321199902301234",
+                 "32032119690612107", "3203211969061210700", "32032119690612107Ｘ", "３20321196906121070", "32032119690612107é",
+                 "", "X", "320321196906121 07X"]
+    let characters = Array("0123456789Xx -é中")
+    for _ in 0..<60_000 {
+        // Mostly 17 digits of a plausible birth date and any last character, so every check is reached.
+        let year = Int.random(in: 1890...2030, using: &generator), month = Int.random(in: 0...13, using: &generator)
+        let day = Int.random(in: 0...32, using: &generator)
+        var text = "320321" + String(year) + (month < 10 ? "0" : "") + String(month) + (day < 10 ? "0" : "") + String(day)
+            + String(Int.random(in: 100...999, using: &generator))
+        text.append(characters.randomElement(using: &generator)!)
+        if Int.random(in: 0..<10, using: &generator) == 0 {
+            var all = Array(text)
+            all[Int.random(in: 0..<all.count, using: &generator)] = characters.randomElement(using: &generator)!
+            text = String(all)
+        }
+        texts.append(text)
+    }
+    var failures: [String] = []
+    var accepted = 0
+    for text in texts {
+        let now: Result<String, ResidentIDProblem>
+        do { now = .success(try ResidentID(text, today: today).value) } catch { now = .failure(error) }
+        if now != oldResidentID(text, today: today) { failures.append(text) }
+        if case .success = now { accepted += 1 }
+    }
+    #expect(failures.isEmpty, "\(failures.prefix(10))")
+    #expect(accepted > 1_000)
 }

@@ -91,7 +91,7 @@ public struct CSVFile {
         let byteOrderMark = data.starts(with: [0xEF, 0xBB, 0xBF])
         let text = byteOrderMark ? Array(data.dropFirst(3)) : data
         // The usual case: the whole file is UTF-8.
-        if CSVFile.firstInvalidUTF8(text, from: 0, to: text.count) == nil {
+        if text.withUnsafeBufferPointer({ CSVFile.firstInvalidUTF8(whole: $0) }) == nil {
             bytes = text
             return
         }
@@ -266,6 +266,29 @@ public struct CSVFile {
             guard second >= low && second <= high else { return index }
             for next in 2..<length where bytes[index + next] & 0xC0 != 0x80 { return index }
             index += length
+        }
+        return nil
+    }
+
+    /// `firstInvalidUTF8(bytes, from: 0, to: bytes.count)`, passing over plain ASCII eight bytes
+    /// at a time: the whole file is checked before it is read, on the import's critical path
+    /// (callgrind, 200,000 persons: 226 million instructions byte by byte).
+    static func firstInvalidUTF8(whole bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let base = bytes.baseAddress else { return nil }
+        let count = bytes.count
+        var index = 0
+        while index < count {
+            while index + 8 <= count && UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                index += 8
+            }
+            guard index < count else { break }
+            if base[index] < 0x80 { index += 1; continue }
+            // One character that is not ASCII, checked as `firstInvalidUTF8` checks it.
+            let end = min(count, index + 4)
+            var next = index + 1
+            while next < end && base[next] & 0xC0 == 0x80 { next += 1 }
+            if let bad = firstInvalidUTF8(bytes, from: index, to: next) { return bad }
+            index = next
         }
         return nil
     }

@@ -18,29 +18,68 @@ public struct ResidentID: Sendable, Hashable, CustomStringConvertible {
 
     /// Validates `text` as-is (no trimming: the caller decides what input cleanup is allowed).
     public init(_ text: String, today: Day = .today()) throws(ResidentIDProblem) {
-        // Bytes, not Characters: imports check a million of these.
-        var bytes = Array(text.utf8)
-        guard bytes.count == 18 else {
+        // Bytes, not Characters, and in place (no array made): imports check a million of these.
+        var text = text
+        guard text.utf8.count == 18 else {
             let count = text.count
             throw count == 18 ? .notDigits : .wrongLength(count)
         }
-        var sum = 0
-        let weights = ResidentID.weights
-        for index in 0..<17 {
-            let digit = bytes[index] &- 0x30
-            guard digit < 10 else { throw .notDigits }
-            sum += Int(digit) * weights[index]
+        enum Read { case notDigits, badCheck(UInt8), read(lowerX: Bool, year: Int, month: Int, day: Int) }
+        let read = text.withUTF8 { bytes -> Read in
+            var sum = 0
+            for index in 0..<17 {
+                let digit = bytes[index] &- 0x30
+                guard digit < 10 else { return .notDigits }
+                sum += Int(digit) * ResidentID.weight(index)
+            }
+            let lowerX = bytes[17] == UInt8(ascii: "x")
+            let last = lowerX ? UInt8(ascii: "X") : bytes[17]
+            guard last == UInt8(ascii: "X") || last &- 0x30 < 10 else { return .notDigits }
+            let expected = ResidentID.checkByte(sum % 11)
+            guard last == expected else { return .badCheck(expected) }
+            func number(_ range: Range<Int>) -> Int { range.reduce(0) { $0 * 10 + Int(bytes[$1] - 0x30) } }
+            return .read(lowerX: lowerX, year: number(6..<10), month: number(10..<12), day: number(12..<14))
         }
-        let lowerX = bytes[17] == UInt8(ascii: "x")
-        if lowerX { bytes[17] = UInt8(ascii: "X") }
-        guard bytes[17] == UInt8(ascii: "X") || bytes[17] &- 0x30 < 10 else { throw .notDigits }
-        let expected = ResidentID.checkTable[sum % 11]
-        guard bytes[17] == expected.asciiValue else { throw .badCheckCharacter(expected: expected) }
-        func number(_ range: Range<Int>) -> Int { range.reduce(0) { $0 * 10 + Int(bytes[$1] - 0x30) } }
-        guard let birth = Day(year: number(6..<10), month: number(10..<12), day: number(12..<14)) else { throw .impossibleBirthDate }
-        guard birth <= today else { throw .futureBirthDate }
-        // The text itself when nothing was normalised (no second string made).
-        value = lowerX ? String(decoding: bytes, as: UTF8.self) : text
+        switch read {
+        case .notDigits:
+            throw .notDigits
+        case .badCheck(let expected):
+            throw .badCheckCharacter(expected: Character(Unicode.Scalar(expected)))
+        case .read(let lowerX, let year, let month, let day):
+            guard let birth = Day(year: year, month: month, day: day) else { throw .impossibleBirthDate }
+            guard birth <= today else { throw .futureBirthDate }
+            // The text itself when nothing was normalised (no second string made).
+            value = lowerX ? String(text.dropLast()) + "X" : text
+        }
+    }
+
+    /// GB 11643's weight of digit `index` (0...16) and check character of a sum modulo 11, as
+    /// `weights` and `checkTable` hold them, without an array's bounds and reference counting.
+    @inline(__always) static func weight(_ index: Int) -> Int {
+        // The weights repeat after ten digits.
+        let weights: (Int, Int, Int, Int, Int, Int, Int, Int, Int, Int) = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3)
+        switch index % 10 {
+        case 0: return weights.0
+        case 1: return weights.1
+        case 2: return weights.2
+        case 3: return weights.3
+        case 4: return weights.4
+        case 5: return weights.5
+        case 6: return weights.6
+        case 7: return weights.7
+        case 8: return weights.8
+        default: return weights.9
+        }
+    }
+
+    @inline(__always) static func checkByte(_ remainder: Int) -> UInt8 {
+        // "10X98765432"
+        switch remainder {
+        case 0: return 0x31
+        case 1: return 0x30
+        case 2: return UInt8(ascii: "X")
+        default: return UInt8(0x30 + 12 - remainder)
+        }
     }
 
     public static func checkCharacter(for first17: String) -> Character? {

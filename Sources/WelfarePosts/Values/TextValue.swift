@@ -38,11 +38,40 @@ public enum TextValue {
     ///   - formulaCheck: false for values that a column parses by a strict form of digits and
     ///     signs (amounts, phone numbers), whose own parser explains what is wrong.
     public static func problem(_ text: String, kind: TextKind, quoted: Bool? = nil, formulaCheck: Bool = true) -> Text? {
-        // Most cells of a million-row file are printable ASCII: one pass over the bytes.
-        // True when the cell is printable ASCII, not too long, and (if checked) starts with no
-        // formula character: then there is no problem. Else the full check below.
+        // Most cells of a million-row file are printable ASCII or Chinese: one pass over the bytes.
+        // True when every character is printable ASCII or of three bytes led by 0xE3...0xEE
+        // (U+3000 to U+EFFF, where the Chinese characters are: `forbiddenName` names none of them,
+        // only characters up to U+2069 and from U+FEFF), there are not too many, and (if checked)
+        // the first is no formula character: then there is no problem. Else the full check below.
         let fine = text.utf8.withContiguousStorageIfAvailable { bytes in
-            guard bytes.count <= kind.maxLength, bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return false }
+            var index = 0
+            var count = 0
+            while index < bytes.count {
+                // Eight printable ASCII bytes at a time: none with its high bit, none below 0x20
+                // (a byte minus 0x20 borrows), none 0x7F (a byte of w ^ 0x7F… is zero).
+                if index + 8 <= bytes.count, let base = bytes.baseAddress {
+                    let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                    let high: UInt64 = 0x8080_8080_8080_8080
+                    let del = word ^ 0x7F7F_7F7F_7F7F_7F7F
+                    if word & high == 0 && (word &- 0x2020_2020_2020_2020) & ~word & high == 0
+                        && (del &- 0x0101_0101_0101_0101) & ~del & high == 0 {
+                        index += 8
+                        count += 8
+                        continue
+                    }
+                }
+                let byte = bytes[index]
+                if byte >= 0x20 && byte < 0x7F {
+                    index += 1
+                } else if byte >= 0xE3 && byte <= 0xEE {
+                    // A String is valid UTF-8: two continuation bytes follow.
+                    index += 3
+                } else {
+                    return false
+                }
+                count += 1
+            }
+            guard count <= kind.maxLength else { return false }
             guard formulaCheck, let first = bytes.first, first == 0x3D || first == 0x2B || first == 0x2D || first == 0x40 else { return true }
             return false
         }
