@@ -120,7 +120,8 @@ struct Output {
 
     private func csv(_ raw: String) -> String {
         let value = TextValue.spreadsheetSafe(TextValue.displayed(raw))
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
+        // Bytes, not Characters: the four are ASCII, and a cell is not cut into graphemes.
+        guard value.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else { return value }
         return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 

@@ -59,13 +59,16 @@ public enum Audit {
                 return state + (try payment.wait())
             }
         }
-        // The two halves hold different rules: order them together as one ORDER BY would.
+        // The two halves hold different rules: order them together as one ORDER BY would. Each
+        // row's key is made once (made in every comparison, it was a tenth of the report's CPU
+        // over a province: a row finds a column by name).
         let position = Dictionary(uniqueKeysWithValues: rules.enumerated().map { ($1.code, $0) })
         func key(_ row: Row) -> (Int, String, String, String, String) {
             (position[row["rule"] ?? ""] ?? rules.count, row["region_code"] ?? "", row["id_number"] ?? "\u{FFFF}",
              row["post_id"] ?? "\u{FFFF}", row["from_on"] ?? "\u{FFFF}")
         }
-        return rows.sorted { key($0) < key($1) }
+        let keys = rows.map(key)
+        return keys.indices.sorted { keys[$0] < keys[$1] }.map { rows[$0] }
     }
 
     /// Cases and money at stake per rule and county: each rule's total first (county empty),
