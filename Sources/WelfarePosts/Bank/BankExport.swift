@@ -79,7 +79,7 @@ public enum BankExport {
                         en: "\(drafts) county payroll(s) of \(month) in that region are drafts: approve them first, or give --draft to export a preview",
                         zh: "该区划有 \(drafts) 个县 \(month) 的工资表尚未审核：请先审核，或加 --draft 导出预览"))
                 }
-                try Database.tuneForBulk(connection)
+                try Database.tuneForWholeMonth(connection)
                 // Each county's profile and batch numbers, before a row is read.
                 var setups: [String: (profile: BankProfile, numbers: BatchNumbers, draft: Bool)] = [:]
                 for run in runs {

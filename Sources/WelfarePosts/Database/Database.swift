@@ -21,6 +21,16 @@ public enum Database {
         try connection.execute("SET LOCAL work_mem = '256MB'; SET LOCAL jit = off")
     }
 
+    /// For a statement that reads every line of a month (the exports): hash joins, never a loop
+    /// of index lookups per line. A month's lines are usually written moments before they are
+    /// exported, before autovacuum has analyzed them, so the planner takes the new month for a
+    /// few dozen rows and looked up each line's post and regions one by one (1.05 s instead of
+    /// 0.55 s for 200,000 lines; the export's rows are the same either way).
+    static func tuneForWholeMonth(_ connection: Connection) throws {
+        try tuneForBulk(connection)
+        try connection.execute("SET LOCAL enable_nestloop = off")
+    }
+
     /// Runs `body` turning any `PostgresError` into an `AppError`.
     public static func mapped<T>(_ body: () throws -> T) throws -> T {
         do {

@@ -231,7 +231,7 @@ public enum Payroll {
                         en: "\(drafts) county payroll(s) of \(month) in that region are drafts: approve them first, or give --draft to export a preview",
                         zh: "该区划有 \(drafts) 个县 \(month) 的工资表尚未审核：请先审核，或加 --draft 导出预览"))
                 }
-                try Database.tuneForBulk(connection)
+                try Database.tuneForWholeMonth(connection)
                 // COPY takes no parameters, so the month and the counties are written into it as
                 // literals: a date and county codes read from the region table, each checked to be
                 // only digits (and dashes). As constants they are leakproof, so finance's export is
