@@ -390,6 +390,9 @@ struct WallsTests {
             let refused = try scene.psql(scene.database.conninfo, "SET session_replication_role = replica; " + sql)
             #expect(refused.status != 0 && refused.stderr.contains("payroll_line_total"), "\(sql) was allowed: \(refused.stderr)")
         }
+        // A missing total is no way round the CHECK (NULL would pass it): the column stays NOT NULL.
+        let noTotal = try scene.psql(scene.database.conninfo, "SET session_replication_role = replica; UPDATE payroll_line SET total_fen = NULL")
+        #expect(noTotal.status != 0 && noTotal.stderr.contains("total_fen"), "a NULL total was allowed: \(noTotal.stderr)")
         let together = try scene.psql(scene.database.conninfo, """
             SET session_replication_role = replica; UPDATE payroll_line SET post_subsidy_fen = post_subsidy_fen + 100, total_fen = total_fen + 100
             """)

@@ -115,14 +115,14 @@ public enum Payroll {
                                               post_subsidy_fen, social_insurance_fen, adjustment_fen, name, bank_account,
                                               post_subsidy_standard_fen, social_insurance_standard_fen, total_fen)
                     SELECT coalesce(d.county_code, b.county_code), $1::date, coalesce(d.month, b.month), 'adjustment',
-                           coalesce(d.id_number, b.id_number), coalesce(d.post_id, b.post_id), 0, 0, 0,
-                           coalesce(d.post_subsidy_fen + d.social_insurance_fen, 0) - coalesce(b.total_fen, 0), \(snapshot),
-                           d.post_subsidy_standard_fen, d.social_insurance_standard_fen,
-                           coalesce(d.post_subsidy_fen + d.social_insurance_fen, 0) - coalesce(b.total_fen, 0)
+                           coalesce(d.id_number, b.id_number), coalesce(d.post_id, b.post_id), 0, 0, 0, x.difference, \(snapshot),
+                           d.post_subsidy_standard_fen, d.social_insurance_standard_fen, x.difference
                     FROM due d FULL JOIN booked b
                       ON b.county_code = d.county_code AND b.month = d.month AND b.id_number = d.id_number AND b.post_id = d.post_id
+                    -- What is due now less what was booked: the line's adjustment, and so its total.
+                    CROSS JOIN LATERAL (SELECT coalesce(d.post_subsidy_fen + d.social_insurance_fen, 0) - coalesce(b.total_fen, 0) AS difference) x
                     JOIN person pe ON pe.id_number = coalesce(d.id_number, b.id_number)
-                    WHERE coalesce(d.post_subsidy_fen + d.social_insurance_fen, 0) <> coalesce(b.total_fen, 0)
+                    WHERE x.difference <> 0
                       -- Without an approved earlier month there is nothing to adjust: checked once
                       -- (a one-time filter) before the persons are read for the snapshot.
                       AND EXISTS (SELECT 1 FROM locked)
