@@ -76,4 +76,29 @@ struct LedgerTests {
             "total - - 3 1 2 120000",
         ])
     }
+
+    /// No statement of the tool is JIT-compiled, whatever the server's settings: a province's
+    /// `ledger summary` spent 0.8 s of its 1.1 s compiling (its cost passes jit_above_cost).
+    /// The database here asks for JIT on every statement; the tool's session turns it off.
+    @Test func reportsAreNeverJITCompiled() throws {
+        let world = try World()
+        _ = try world.post(approvedOn: "2025-01-01")
+        try world.connection.execute("""
+            ALTER DATABASE \(world.database.name) SET jit = on;
+            ALTER DATABASE \(world.database.name) SET jit_above_cost = 0
+            """)
+        let plan = "EXPLAIN (ANALYZE) SELECT count(*), sum(length(p.id)) FROM post p JOIN region r ON r.code = p.region_code"
+        func compiled(_ connection: Connection) throws -> Bool {
+            try connection.query(plan).contains { ($0["QUERY PLAN"] ?? "").hasPrefix("JIT:") }
+        }
+        let tool = try Database.connect(world.database.conninfo, environment: [:])
+        #expect(try tool.query("SHOW jit")[0]["jit"] == "off")
+        #expect(try !compiled(tool))
+        #expect(try Ledger.summary(tool, region: Fixtures.county, asOf: day("2026-06-30")).count == 3)
+        // Where the server can compile at all, a plain session on this database does.
+        let plain = try world.database.connect()
+        if try plain.query("SELECT pg_jit_available() AS a")[0]["a"] == "t" {
+            #expect(try compiled(plain))
+        }
+    }
 }
