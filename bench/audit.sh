@@ -2,17 +2,20 @@
 # Times `welfare-posts audit violations` over a province (default 1,000,000 persons: 20
 # counties, 4,800 villages, 300,000 posts, 12 months of approved payroll and of the bank's
 # payments), with cases of every rule planted at known rates, and prints:
-#   - the whole report, and `audit summary`, through the binary;
+#   - the whole report, and `audit summary`, through the binary (the report and payroll_due
+#     taking turns ROUNDS times, default 3, and compared by their medians: a single run of
+#     either moves by a tenth on this machine);
 #   - each rule's view on its own, slowest first, with EXPLAIN (ANALYZE, BUFFERS) of the three
 #     slowest written to bench/data/audit-explain-RULE.txt;
 #   - beside them the practical limit: what is due for the 12 months (payroll_due), which the
 #     payment rules cannot avoid computing.
 # The data is made in SQL on a throw-away cluster, with triggers off while it is made (the
 # journal is not what is measured here; bench/person-import.sh measures it).
-# Usage: [AUDIT_EXPECT='RULE=N …'] [AUDIT_BEFORE=violations.csv] bench/audit.sh [PERSONS]
+# Usage: [AUDIT_EXPECT='RULE=N …'] [AUDIT_BEFORE=violations.csv] bench/audit.sh [PERSONS] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
+rounds=${2:-3}
 source bench/setup.sh
 made=$(seconds psql "$url" -v ON_ERROR_STOP=1 -q -v n="$n" -f bench/audit-data.sql)
 counts=$(psql "$url" -tA -F' ' -c "SELECT (SELECT count(*) FROM person), (SELECT count(*) FROM post), (SELECT count(*) FROM placement),
@@ -23,12 +26,19 @@ printf 'province: %s persons, %s posts, %s placements, %s payroll lines, %s paym
 
 settings="SET welfare_posts.as_of = '2026-12-31'; SET jit = off; SET work_mem = '256MB';"
 # Every column, as the rules read them (count(*) alone lets the planner drop joins).
-limit=$(seconds psql "$url" -qc "$settings SELECT count(d.*) FROM payroll_due('2026-01-01', '2026-12-01', '') d")
-s=$(date +%s.%N); "$bin" audit violations --as-of 2026-12-31 --format csv --database "$url" > bench/data/violations.csv; report=$(echo "$(date +%s.%N) - $s" | bc)
+limits=() reports=()
+for ((round = 0; round < rounds; round++)); do
+  limits+=("$(seconds psql "$url" -qc "$settings SELECT count(d.*) FROM payroll_due('2026-01-01', '2026-12-01', '') d")")
+  s=$(date +%s.%N); "$bin" audit violations --as-of 2026-12-31 --format csv --database "$url" > bench/data/violations.csv
+  reports+=("$(echo "$(date +%s.%N) - $s" | bc)")
+done
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+limit=$(median "${limits[@]}")
+report=$(median "${reports[@]}")
 summary=$(seconds "$bin" audit summary --as-of 2026-12-31 --format csv --database "$url")
 cases=$(($(wc -l < bench/data/violations.csv) - 1))
-printf 'what is due, 12 months (payroll_due):  %6.2f s  (the practical limit of the payment rules)\n' "$limit"
-printf 'audit violations (the whole report):   %6.2f s  (%.2fx; goals 30 s and 1.5x), %s cases\n' "$report" "$(echo "$report / $limit" | bc -l)" "$cases"
+printf 'what is due, 12 months (payroll_due):  %6.2f s  (the practical limit of the payment rules; median of %s: %s)\n' "$limit" "$rounds" "${limits[*]}"
+printf 'audit violations (the whole report):   %6.2f s  (%.2fx; goals 30 s and 1.5x), %s cases (median of %s: %s)\n' "$report" "$(echo "$report / $limit" | bc -l)" "$cases" "$rounds" "${reports[*]}"
 printf 'audit summary:                         %6.2f s\n' "$summary"
 "$bin" audit summary --as-of 2026-12-31 --database "$url" --format table | awk '$2 == "total" || $1 == "total"'
 
