@@ -39,13 +39,19 @@ final class BankFileWriter {
         rows += 1
         totalFen += amount
         if let workbook {
-            try workbook.row(values.map { value in
+            // The cells go in an array kept from row to row (no array made per row).
+            var cells = self.cells
+            self.cells = []
+            cells.removeAll(keepingCapacity: true)
+            for value in values {
                 switch value {
-                case .text(let text): .text(text)
-                case .fen(let fen): .amount(Fen(fen))
-                case .integer(let number): .integer(number)
+                case .text(let text): cells.append(.text(text))
+                case .fen(let fen): cells.append(.amount(Fen(fen)))
+                case .integer(let number): cells.append(.integer(number))
                 }
-            })
+            }
+            defer { self.cells = cells }
+            try workbook.row(cells)
         } else {
             // The kept buffer is taken out of the property while the line is made (no
             // exclusivity check per byte appended).
@@ -77,6 +83,7 @@ final class BankFileWriter {
     private lazy var isTXT = profile.format == "txt"
     /// The line being made, and its GBK form: kept from row to row (no array made per row).
     private var line: [UInt8] = []
+    private var cells: [XLSXCell] = []
     private var encoded: [UInt8] = []
 
     private func writeLine(_ fields: [String], line: Int) throws {
