@@ -39,19 +39,7 @@ final class BankFileWriter {
         rows += 1
         totalFen += amount
         if let workbook {
-            // The cells go in an array kept from row to row (no array made per row).
-            var cells = self.cells
-            self.cells = []
-            cells.removeAll(keepingCapacity: true)
-            for value in values {
-                switch value {
-                case .text(let text): cells.append(.text(text))
-                case .fen(let fen): cells.append(.amount(Fen(fen)))
-                case .integer(let number): cells.append(.integer(number))
-                }
-            }
-            defer { self.cells = cells }
-            try workbook.row(cells)
+            try workbook.bankRow(values)
         } else {
             // The kept buffer is taken out of the property while the line is made (no
             // exclusivity check per byte appended).
@@ -83,7 +71,6 @@ final class BankFileWriter {
     private lazy var isTXT = profile.format == "txt"
     /// The line being made, and its GBK form: kept from row to row (no array made per row).
     private var line: [UInt8] = []
-    private var cells: [XLSXCell] = []
     private var encoded: [UInt8] = []
 
     private func writeLine(_ fields: [String], line: Int) throws {

@@ -102,66 +102,105 @@ public final class XLSXWriter {
     /// into the kept buffer from constant pieces, digits written directly, text copied as it
     /// is unless it must be escaped: nothing is allocated per row or cell.
     public func row(_ cells: [XLSXCell]) throws {
-        precondition(current != nil, "row before beginSheet")
+        guard let file = current else { preconditionFailure("row before beginSheet") }
         rowNumber += 1
         var sink = self.sink
         defer { self.sink = sink }
-        try sink.reserve(16, flushing: current!)
-        sink.put("<row r=\"")
-        sink.putDigits(UInt64(rowNumber))
-        sink.put("\">")
+        try XLSXWriter.openRow(rowNumber, &sink, file)
         var gap = false
         for (index, cell) in cells.enumerated() {
+            let place = gap ? index : nil
             switch cell {
             case .empty:
                 gap = true
                 continue
-            case .text(let text):
-                var text = text
-                try text.withUTF8 { utf8 in
-                    try sink.reserve(80 + 7 * utf8.count, flushing: current!)
-                    // Text without a space, a control character or anything to escape (names,
-                    // IDs, accounts, batch numbers): its bytes as they are, and no `xml:space` —
-                    // that only keeps whitespace. Anything else escaped, whitespace kept.
-                    var plain = true
-                    for byte in utf8 where byte <= 0x20 || byte == 0x26 || byte == 0x3C || byte == 0x3E || byte == 0xEF {
-                        plain = false
-                        break
-                    }
-                    sink.put("<c")
-                    if gap { sink.putReference(column: index, row: rowNumber) }
-                    if plain {
-                        sink.put(" t=\"inlineStr\" s=\"1\"><is><t>")
-                        sink.put(utf8)
-                    } else {
-                        sink.put(" t=\"inlineStr\" s=\"1\"><is><t xml:space=\"preserve\">")
-                        var escaped: [UInt8] = []
-                        XLSXWriter.escape(String(decoding: utf8, as: UTF8.self), into: &escaped)
-                        escaped.withUnsafeBufferPointer { sink.put($0) }
-                    }
-                    sink.put("</t></is></c>")
-                }
-            case .amount(let fen):
-                try sink.reserve(80, flushing: current!)
-                sink.put("<c")
-                if gap { sink.putReference(column: index, row: rowNumber) }
-                sink.put(" s=\"2\"><v>")
-                sink.putYuan(fen.value)
-                sink.put("</v></c>")
-            case .integer(let value):
-                try sink.reserve(80, flushing: current!)
-                sink.put("<c")
-                if gap { sink.putReference(column: index, row: rowNumber) }
-                sink.put(" s=\"3\"><v>")
-                if value < 0 { sink.putByte(0x2D) }
-                sink.putDigits(value.magnitude)
-                sink.put("</v></c>")
+            case .text(let text): try XLSXWriter.text(text, place, rowNumber, &sink, file)
+            case .amount(let fen): try XLSXWriter.amount(fen.value, place, rowNumber, &sink, file)
+            case .integer(let value): try XLSXWriter.integer(value, place, rowNumber, &sink, file)
             }
             gap = false
         }
-        try sink.reserve(16, flushing: current!)
+        try XLSXWriter.closeRow(&sink, file)
+    }
+
+    /// A bank file's row, its values written as `row` writes `.text`, `.amount` and `.integer`
+    /// (no array of cells made per row).
+    func bankRow(_ values: [BankValue]) throws {
+        guard let file = current else { preconditionFailure("row before beginSheet") }
+        rowNumber += 1
+        var sink = self.sink
+        defer { self.sink = sink }
+        try XLSXWriter.openRow(rowNumber, &sink, file)
+        for value in values {
+            switch value {
+            case .text(let text): try XLSXWriter.text(text, nil, rowNumber, &sink, file)
+            case .fen(let fen): try XLSXWriter.amount(fen, nil, rowNumber, &sink, file)
+            case .integer(let number): try XLSXWriter.integer(number, nil, rowNumber, &sink, file)
+            }
+        }
+        try XLSXWriter.closeRow(&sink, file)
+    }
+
+    private static func openRow(_ row: Int, _ sink: inout ByteSink, _ file: XLSXZip.DeflatingFile) throws {
+        try sink.reserve(32, flushing: file)
+        sink.put("<row r=\"")
+        sink.putDigits(UInt64(row))
+        sink.put("\">")
+    }
+
+    private static func closeRow(_ sink: inout ByteSink, _ file: XLSXZip.DeflatingFile) throws {
+        try sink.reserve(16, flushing: file)
         sink.put("</row>")
-        if sink.count >= 1 << 16 { try sink.flush(into: current!) }
+        if sink.count >= 1 << 16 { try sink.flush(into: file) }
+    }
+
+    /// `<c`, and the cell's place when it does not follow the one before (`column`, 0-based).
+    @inline(__always) private static func openCell(_ column: Int?, _ row: Int, _ sink: inout ByteSink) {
+        sink.put("<c")
+        if let column { sink.putReference(column: column, row: row) }
+    }
+
+    private static func text(_ text: String, _ column: Int?, _ row: Int, _ sink: inout ByteSink, _ file: XLSXZip.DeflatingFile) throws {
+        var text = text
+        try text.withUTF8 { utf8 in
+            try sink.reserve(128 + 7 * utf8.count, flushing: file)
+            // Text without a space, a control character or anything to escape (names, IDs,
+            // accounts, batch numbers): its bytes as they are, and no `xml:space` — that only
+            // keeps whitespace. Anything else escaped, whitespace kept.
+            var plain = true
+            for byte in utf8 where byte <= 0x20 || byte == 0x26 || byte == 0x3C || byte == 0x3E || byte == 0xEF {
+                plain = false
+                break
+            }
+            openCell(column, row, &sink)
+            if plain {
+                sink.put(" t=\"inlineStr\" s=\"1\"><is><t>")
+                sink.put(utf8)
+            } else {
+                sink.put(" t=\"inlineStr\" s=\"1\"><is><t xml:space=\"preserve\">")
+                var escaped: [UInt8] = []
+                XLSXWriter.escape(String(decoding: utf8, as: UTF8.self), into: &escaped)
+                escaped.withUnsafeBufferPointer { sink.put($0) }
+            }
+            sink.put("</t></is></c>")
+        }
+    }
+
+    private static func amount(_ fen: Int64, _ column: Int?, _ row: Int, _ sink: inout ByteSink, _ file: XLSXZip.DeflatingFile) throws {
+        try sink.reserve(96, flushing: file)
+        openCell(column, row, &sink)
+        sink.put(" s=\"2\"><v>")
+        sink.putYuan(fen)
+        sink.put("</v></c>")
+    }
+
+    private static func integer(_ value: Int64, _ column: Int?, _ row: Int, _ sink: inout ByteSink, _ file: XLSXZip.DeflatingFile) throws {
+        try sink.reserve(96, flushing: file)
+        openCell(column, row, &sink)
+        sink.put(" s=\"3\"><v>")
+        if value < 0 { sink.putByte(0x2D) }
+        sink.putDigits(value.magnitude)
+        sink.put("</v></c>")
     }
 
     /// Writes the workbook into `file` (which the caller then commits). The writer is done.
