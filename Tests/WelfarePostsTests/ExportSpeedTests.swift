@@ -13,6 +13,19 @@ struct ExportSpeedTests {
         return path
     }
 
+    /// Runs a Python script (openpyxl: deploy/install.sh installs it) and returns its stdout.
+    static func python(_ script: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return output
+    }
+
     @Test func amountsAndNumbersAsBytesAreTheirText() {
         let values: [Int64] = [0, 1, 9, 10, 99, 100, 101, 110_000, -1, -9, -10, -99, -100, -150, -110_000, 123_456_789,
                                Int64.max, Int64.min + 1, Int64.min]
@@ -85,14 +98,7 @@ struct ExportSpeedTests {
             wb = openpyxl.load_workbook('\(path)')
             print(wb.sheetnames, wb.worksheets[0].max_row, wb.worksheets[1].max_row, wb.worksheets[0]['B8'].value, wb.worksheets[1]['A3000'].value, repr(wb.worksheets[0]['A3002'].value), repr(wb.worksheets[0]['B3002'].value))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let output = try ExportSpeedTests.python(script)
         #expect(output == "None 7\n['第一', '第二'] 3002 3000 A & <B> 7 x3000 '  lead and trail  ' 'tab\\there'\n", "\(output)")
     }
 
@@ -140,14 +146,7 @@ struct ExportSpeedTests {
                 print(ref, repr(c.value), c.data_type, c.number_format)
             print(len(ws['A3'].value), ws.max_row, ws['B20003'].value, ws['A20003'].value)
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let output = try ExportSpeedTests.python(script)
         #expect(output == """
             None
             A1 'a' s @
