@@ -13,6 +13,19 @@ struct ExportSpeedTests {
         return path
     }
 
+    /// Runs a Python script (openpyxl: deploy/install.sh installs it) and returns its stdout.
+    static func python(_ script: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return output
+    }
+
     @Test func amountsAndNumbersAsBytesAreTheirText() {
         let values: [Int64] = [0, 1, 9, 10, 99, 100, 101, 110_000, -1, -9, -10, -99, -100, -150, -110_000, 123_456_789,
                                Int64.max, Int64.min + 1, Int64.min]
@@ -85,15 +98,68 @@ struct ExportSpeedTests {
             wb = openpyxl.load_workbook('\(path)')
             print(wb.sheetnames, wb.worksheets[0].max_row, wb.worksheets[1].max_row, wb.worksheets[0]['B8'].value, wb.worksheets[1]['A3000'].value, repr(wb.worksheets[0]['A3002'].value), repr(wb.worksheets[0]['B3002'].value))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let output = try ExportSpeedTests.python(script)
         #expect(output == "None 7\n['第一', '第二'] 3002 3000 A & <B> 7 x3000 '  lead and trail  ' 'tab\\there'\n", "\(output)")
+    }
+
+    /// Cells carry no `r` (the row does): an empty text cell still takes its column, a cell
+    /// after a skipped one names its place, and a value past column Z lands where it was put —
+    /// by the tool's reader and by openpyxl, every value with its type and number format. Also a
+    /// text of 200,000 bytes (more than one deflate stream's 60,000 in one piece) and 20,000
+    /// rows of varied text (many restarts of the stream), every CRC checked by zipfile.
+    @Test func cellsWithoutReferencesReadBackInTheirColumns() throws {
+        let folder = try ExportSpeedTests.folder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/cells.xlsx"
+        let writer = try XLSXWriter()
+        try writer.beginSheet("cells")
+        try writer.row([.text("a"), .text(""), .text("c"), .empty, .integer(-5), .amount(Fen(-150))])
+        try writer.row(Array(repeating: XLSXCell.empty, count: 27) + [.text("AB"), .integer(28)])
+        let long = String(repeating: "某a&", count: 40_000)
+        try writer.row([.text(long)])
+        var expected: [[String]] = [["a", "", "c", "", "-5", "-1.50"], Array(repeating: "", count: 27) + ["AB", "28"]]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for index in 1...20_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let text = String(state >> 11, radix: 36)
+            try writer.row([.integer(Int64(index)), .text(text), .amount(Fen(Int64(state % 1_000_000)))])
+            expected.append([String(index), text, Fen(Int64(state % 1_000_000)).yuanText, "", "", ""])
+        }
+        expected.insert([], at: 2) // the long text, compared by itself
+        let file = try SafeFile(path: path)
+        try writer.finish(into: file)
+        try file.commit()
+        var rows: [[String]] = []
+        try CSVFile(path: path).forEachRecord { rows.append($0.fields) }
+        #expect(rows.count == expected.count)
+        #expect(rows.first == expected.first, "\(rows.first ?? [])")
+        #expect(rows.count > 2 && rows[1] == expected[1], "\(rows.count > 1 ? rows[1] : [])")
+        #expect(rows.count > 2 && rows[2].first == long && rows[2].dropFirst().allSatisfy(\.isEmpty), "\(rows.count > 2 ? rows[2].map(\.utf8.count) : [])")
+        #expect(Array(rows.dropFirst(3)) == Array(expected.dropFirst(3)))
+        let script = """
+            import zipfile, openpyxl
+            z = zipfile.ZipFile('\(path)')
+            print(z.testzip())
+            ws = openpyxl.load_workbook('\(path)').worksheets[0]
+            for ref in ['A1', 'B1', 'C1', 'D1', 'E1', 'F1', 'AB2', 'AC2']:
+                c = ws[ref]
+                print(ref, repr(c.value), c.data_type, c.number_format)
+            print(len(ws['A3'].value), ws.max_row, ws['B20003'].value, ws['A20003'].value)
+            """
+        let output = try ExportSpeedTests.python(script)
+        #expect(output == """
+            None
+            A1 'a' s @
+            B1 '' s @
+            C1 'c' s @
+            D1 None n General
+            E1 -5 n 0
+            F1 -1.5 n 0.00
+            AB2 'AB' s @
+            AC2 28 n 0
+            \(long.utf8.count / 5 * 3) 20003 \(expected[20_002][1]) 20000
+
+            """, "\(output)")
     }
 
     /// Files closed without their own fsync, made durable together, then committed: complete,

@@ -39,13 +39,7 @@ final class BankFileWriter {
         rows += 1
         totalFen += amount
         if let workbook {
-            try workbook.row(values.map { value in
-                switch value {
-                case .text(let text): .text(text)
-                case .fen(let fen): .amount(Fen(fen))
-                case .integer(let number): .integer(number)
-                }
-            })
+            try workbook.bankRow(values)
         } else {
             // The kept buffer is taken out of the property while the line is made (no
             // exclusivity check per byte appended).

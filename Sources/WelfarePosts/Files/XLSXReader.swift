@@ -329,6 +329,7 @@ private final class SheetHandler: NSObject, XMLParserDelegate {
     var headerWidth: Int?
     var cells: [String] = []
     var cellColumn = 0
+    var nextColumn = 0
     var cellType = "n"
     var cellStyle = 0
     var value = ""
@@ -350,8 +351,12 @@ private final class SheetHandler: NSObject, XMLParserDelegate {
         case "row":
             rowNumber = attributes["r"].flatMap(Int.init) ?? rowNumber + 1
             cells.removeAll(keepingCapacity: true)
+            nextColumn = 0
         case "c":
-            cellColumn = attributes["r"].flatMap(XLSXReader.column(of:)) ?? cells.count
+            // A cell without `r` is the one after the cell before it, empty or not (ECMA-376
+            // §18.3.1.4; `XLSXWriter` writes cells so).
+            cellColumn = attributes["r"].flatMap(XLSXReader.column(of:)) ?? nextColumn
+            nextColumn = cellColumn + 1
             cellType = attributes["t"] ?? "n"
             cellStyle = attributes["s"].flatMap(Int.init) ?? 0
             value = ""
