@@ -93,32 +93,26 @@ public final class XLSXWriter {
             """)
     }
 
-    /// Appends one row to the current sheet. The row names its number; its cells carry no
-    /// `r` reference, each following the one before (ECMA-376 Part 1 §18.3.1.4: a cell's `r`
-    /// is optional; Excel, LibreOffice, openpyxl and `XLSXReader` place such cells in
-    /// sequence), so only a cell after a skipped empty one names its place. A cell reference
-    /// holds the row's number, bytes that change every row: leaving them out makes the sheet
-    /// a fifth shorter and deflating it a third cheaper (issue 17). The bytes go straight
-    /// into the kept buffer from constant pieces, digits written directly, text copied as it
-    /// is unless it must be escaped: nothing is allocated per row or cell.
+    /// Appends one row to the current sheet. Every row and every cell names its place (`r`):
+    /// ECMA-376 makes a cell's `r` optional, but readers that banks' import systems are built
+    /// on have failed on cells without it (the Java excel-streaming-reader over Apache POI
+    /// threw, Spout, creek and older calamine refused or skipped them), and a bank file its
+    /// bank cannot read leaves people unpaid. The bytes go straight into the kept buffer from
+    /// constant pieces, digits and references written directly, text copied as it is unless
+    /// it must be escaped: nothing is allocated per row or cell (issue 17).
     public func row(_ cells: [XLSXCell]) throws {
         guard let file = current else { preconditionFailure("row before beginSheet") }
         rowNumber += 1
         var sink = self.sink
         defer { self.sink = sink }
         try XLSXWriter.openRow(rowNumber, &sink, file)
-        var gap = false
-        for (index, cell) in cells.enumerated() {
-            let place = gap ? index : nil
+        for (column, cell) in cells.enumerated() {
             switch cell {
-            case .empty:
-                gap = true
-                continue
-            case .text(let text): try XLSXWriter.text(text, place, rowNumber, &sink, file)
-            case .amount(let fen): try XLSXWriter.amount(fen.value, place, rowNumber, &sink, file)
-            case .integer(let value): try XLSXWriter.integer(value, place, rowNumber, &sink, file)
+            case .empty: continue
+            case .text(let text): try XLSXWriter.text(text, column, rowNumber, &sink, file)
+            case .amount(let fen): try XLSXWriter.amount(fen.value, column, rowNumber, &sink, file)
+            case .integer(let value): try XLSXWriter.integer(value, column, rowNumber, &sink, file)
             }
-            gap = false
         }
         try XLSXWriter.closeRow(&sink, file)
     }
@@ -131,11 +125,11 @@ public final class XLSXWriter {
         var sink = self.sink
         defer { self.sink = sink }
         try XLSXWriter.openRow(rowNumber, &sink, file)
-        for value in values {
+        for (column, value) in values.enumerated() {
             switch value {
-            case .text(let text): try XLSXWriter.text(text, nil, rowNumber, &sink, file)
-            case .fen(let fen): try XLSXWriter.amount(fen, nil, rowNumber, &sink, file)
-            case .integer(let number): try XLSXWriter.integer(number, nil, rowNumber, &sink, file)
+            case .text(let text): try XLSXWriter.text(text, column, rowNumber, &sink, file)
+            case .fen(let fen): try XLSXWriter.amount(fen, column, rowNumber, &sink, file)
+            case .integer(let number): try XLSXWriter.integer(number, column, rowNumber, &sink, file)
             }
         }
         try XLSXWriter.closeRow(&sink, file)
@@ -154,13 +148,13 @@ public final class XLSXWriter {
         if sink.count >= 1 << 16 { try sink.flush(into: file) }
     }
 
-    /// `<c`, and the cell's place when it does not follow the one before (`column`, 0-based).
-    @inline(__always) private static func openCell(_ column: Int?, _ row: Int, _ sink: inout ByteSink) {
+    /// `<c r="B12"`: a cell and its place (`column` 0-based).
+    @inline(__always) private static func openCell(_ column: Int, _ row: Int, _ sink: inout ByteSink) {
         sink.put("<c")
-        if let column { sink.putReference(column: column, row: row) }
+        sink.putReference(column: column, row: row)
     }
 
-    private static func text(_ text: String, _ column: Int?, _ row: Int, _ sink: inout ByteSink, _ file: XLSXZip.DeflatingFile) throws {
+    private static func text(_ text: String, _ column: Int, _ row: Int, _ sink: inout ByteSink, _ file: XLSXZip.DeflatingFile) throws {
         var text = text
         try text.withUTF8 { utf8 in
             try sink.reserve(128 + 7 * utf8.count, flushing: file)
@@ -186,7 +180,7 @@ public final class XLSXWriter {
         }
     }
 
-    private static func amount(_ fen: Int64, _ column: Int?, _ row: Int, _ sink: inout ByteSink, _ file: XLSXZip.DeflatingFile) throws {
+    private static func amount(_ fen: Int64, _ column: Int, _ row: Int, _ sink: inout ByteSink, _ file: XLSXZip.DeflatingFile) throws {
         try sink.reserve(96, flushing: file)
         openCell(column, row, &sink)
         sink.put(" s=\"2\"><v>")
@@ -194,7 +188,7 @@ public final class XLSXWriter {
         sink.put("</v></c>")
     }
 
-    private static func integer(_ value: Int64, _ column: Int?, _ row: Int, _ sink: inout ByteSink, _ file: XLSXZip.DeflatingFile) throws {
+    private static func integer(_ value: Int64, _ column: Int, _ row: Int, _ sink: inout ByteSink, _ file: XLSXZip.DeflatingFile) throws {
         try sink.reserve(96, flushing: file)
         openCell(column, row, &sink)
         sink.put(" s=\"3\"><v>")
@@ -410,16 +404,13 @@ struct ByteSink {
         putByte(UInt8(0x30 + magnitude % 10))
     }
 
-    /// ` r="B12"`: the place of a cell that does not follow the one before (0-based column).
+    /// ` r="B12"`: a cell's place (0-based column; Excel's columns end at XFD, three letters).
     mutating func putReference(column: Int, row: Int) {
         put(" r=\"")
-        var letters: [UInt8] = []
-        var rest = column + 1
-        while rest > 0 {
-            letters.append(UInt8(65 + (rest - 1) % 26))
-            rest = (rest - 1) / 26
-        }
-        for letter in letters.reversed() { putByte(letter) }
+        let n = column + 1
+        if n > 702 { putByte(UInt8(65 + (n - 703) / 676 % 26)) }
+        if n > 26 { putByte(UInt8(65 + ((n - 27) / 26) % 26)) }
+        putByte(UInt8(65 + (n - 1) % 26))
         putDigits(UInt64(row))
         putByte(0x22)
     }
