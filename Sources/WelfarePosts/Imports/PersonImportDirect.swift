@@ -258,7 +258,7 @@ struct StoredPersons {
         var readable = true
         // Room for the persons the planner counts, so the table is not grown and rehashed as it fills.
         let estimate = try connection.query("SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = 'person'::regclass")
-        let entries = PackedTable(expected: Int(min(try estimate[0].decode("n", as: Int64.self), 50_000_000)),
+        let entries = PackedTable(expected: Int(min(try estimate[0].decode("n", as: Int64.self), 8_000_000)),
                                   empty: Entry(first: 0, second: 0, from: .max))
         try connection.copyOut(raw: """
             COPY (SELECT id_number, to_char(facts_from, 'YYYYMMDD'), name, household_id, village_code, category, labour_capacity,
@@ -447,10 +447,10 @@ final class CheckedRows: @unchecked Sendable {
         batch.reserveCapacity(CheckedRows.batchSize)
         // Resident IDs repeated in the file, noted here in file order for the rows handed over
         // and the rows dropped alike (as the staged path notes each accepted row's ID).
-        var repeats = RepeatedIDs(rows: file.bytes.count / 64)
+        var repeats = RepeatedIDs(rows: min(file.bytes.count / 64, 1 << 22))
         var lines: UnchangedLines?
         var offered = 0, tried = 0, dropped = 0
-        var settled = false
+        var settled = false, nothingStored = false
         let result = Result { () throws -> Read in
             let read = try Staging.readRows(file: file, columns: PersonImport.columns, clean: { row in
                 PersonImport.clean(&row, vocabulary: vocabulary, from: from, today: today)
@@ -465,8 +465,8 @@ final class CheckedRows: @unchecked Sendable {
                     self.condition.unlock()
                     guard let known else { return nil }
                     settled = true
-                    // A file of new persons is read as before.
-                    guard !known.stored.isEmpty else { return nil }
+                    // A file of new persons is read as before, without fingerprints.
+                    guard !known.stored.isEmpty else { nothingStored = true; return nil }
                     lines = UnchangedLines(self.setup, stored: known.stored, villages: known.villages)
                 }
                 // Nor is a file whose rows mostly change.
@@ -487,7 +487,7 @@ final class CheckedRows: @unchecked Sendable {
                     return text.withUTF8 { StoredPersons.yyyymmdd($0) }
                 }
                 batch.append(Row(line: line, values: values, acceptedSoFar: acceptedSoFar && repeats.problems.isEmpty, key: key,
-                                 village: village ?? .max, print: StoredPersons.Fingerprint.of(values, keep: keep), day: day))
+                                 village: village ?? .max, print: nothingStored ? (0, 0) : StoredPersons.Fingerprint.of(values, keep: keep), day: day))
                 if batch.count == CheckedRows.batchSize {
                     try push(batch)
                     batch = []
