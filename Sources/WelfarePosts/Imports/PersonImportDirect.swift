@@ -651,24 +651,12 @@ final class UnchangedLines {
 
     /// A village code's 12 digits as a number; nil for anything else.
     static func packed(village: UnsafeBufferPointer<UInt8>) -> UInt64? {
-        guard village.count == 12 else { return nil }
-        var value: UInt64 = 0
-        for byte in village {
-            guard byte >= 0x30 && byte <= 0x39 else { return nil }
-            value = value * 10 + UInt64(byte - 0x30)
-        }
-        return value
+        village.count == 12 ? decimalValue(village) : nil
     }
 
     /// `village`'s value when `RegionCode.isVillage` holds for these bytes; else nil. One pass.
     static func village(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
-        guard bytes.count == 12, let p = bytes.baseAddress else { return nil }
-        var value: UInt64 = 0
-        for index in 0..<12 {
-            let digit = p[index] &- 0x30
-            guard digit < 10 else { return nil }
-            value = value * 10 + UInt64(digit)
-        }
+        guard bytes.count == 12, let p = bytes.baseAddress, let value = decimalValue(bytes) else { return nil }
         // The segments (2, 2, 2, 3, 3 digits) none all zeros.
         @inline(__always) func d(_ index: Int) -> UInt8 { p[index] &- 0x30 }
         guard d(0) | d(1) != 0, d(2) | d(3) != 0, d(4) | d(5) != 0, d(6) | d(7) | d(8) != 0, d(9) | d(10) | d(11) != 0 else { return nil }
@@ -731,7 +719,9 @@ final class UnchangedLines {
                 }
                 index += 1
             } else if byte >= 0xE3 && byte <= 0xEE {
-                // Valid UTF-8 (the file was checked whole): two continuation bytes follow.
+                // Two continuation bytes follow (the file was checked whole; held here anyway,
+                // so no line break is ever passed over).
+                guard index + 2 < count, base[index + 1] & 0xC0 == 0x80, base[index + 2] & 0xC0 == 0x80 else { return nil }
                 characters += 1
                 index += 3
             } else if byte == 0x0A {

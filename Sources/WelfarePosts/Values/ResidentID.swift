@@ -60,13 +60,7 @@ public struct ResidentID: Sendable, Hashable, CustomStringConvertible {
     /// `PersonImport.packed` of the ID whose UTF-8 bytes these are, when `ResidentID(text, today:)`
     /// accepts it and its `value` is the text itself (no lower-case x); else nil. One pass.
     static func packedIfValid(_ bytes: UnsafeBufferPointer<UInt8>, today: Day) -> UInt64? {
-        guard bytes.count == 18, let p = bytes.baseAddress else { return nil }
-        var value: UInt64 = 0
-        for index in 0..<17 {
-            let digit = p[index] &- 0x30
-            guard digit < 10 else { return nil }
-            value = value * 10 + UInt64(digit)
-        }
+        guard bytes.count == 18, let p = bytes.baseAddress, let value = decimalValue(UnsafeBufferPointer(start: p, count: 17)) else { return nil }
         @inline(__always) func d(_ index: Int) -> Int { Int(p[index] &- 0x30) }
         // `weights`, written out.
         let sum = 7 * d(0) + 9 * d(1) + 10 * d(2) + 5 * d(3) + 8 * d(4) + 4 * d(5) + 2 * d(6) + d(7) + 6 * d(8) + 3 * d(9)
@@ -129,4 +123,15 @@ public struct ResidentID: Sendable, Hashable, CustomStringConvertible {
 
     /// The full normalised value (use `masked` for display to limit exposure).
     public var description: String { value }
+}
+
+/// The number ASCII digits spell (at most 19 of them), or nil when a byte is not a digit.
+@inline(__always) func decimalValue(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
+    var value: UInt64 = 0
+    for byte in bytes {
+        let digit = byte &- 0x30
+        guard digit < 10 else { return nil }
+        value = value * 10 + UInt64(digit)
+    }
+    return value
 }
