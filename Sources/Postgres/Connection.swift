@@ -150,6 +150,11 @@ public final class Connection {
     /// Runs `COPY … TO STDOUT` and hands each chunk of data to `body` as it arrives, so an
     /// export of a million rows is never held in memory whole.
     public func copyOut(_ sql: String, _ body: ([UInt8]) throws -> Void) throws {
+        try copyOut(raw: sql) { try body(Array($0)) }
+    }
+
+    /// `copyOut`, each chunk lent in place (valid only during `body`), not copied into an array.
+    public func copyOut(raw sql: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         try refuseIfCancelled()
         let start = PQexec(handle, sql)
         defer { PQclear(start) }
@@ -164,7 +169,7 @@ public final class Connection {
             if length > 0, let buffer {
                 if bodyError == nil {
                     let bytes = UnsafeRawBufferPointer(start: buffer, count: Int(length))
-                    do { try body(Array(bytes)) } catch { bodyError = error }
+                    do { try body(bytes) } catch { bodyError = error }
                 }
                 PQfreemem(buffer)
             } else if length == -1 {

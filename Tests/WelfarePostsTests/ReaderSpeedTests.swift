@@ -239,7 +239,8 @@ private func shortTexts(_ alphabet: [String], upTo length: Int) -> [String] {
     // overlong, surrogate and past-U+10FFFF leads, and the invalid leads.
     let pieces: [[UInt8]] = [[0x41], [0x0A], [0x7F], [0x80], [0xBF], [0xC0], [0xC1], [0xC2], [0xDF], [0xE0], [0xE0, 0xA0],
                              [0xED], [0xED, 0x9F], [0xED, 0xA0], [0xEF], [0xF0], [0xF0, 0x90], [0xF4], [0xF4, 0x8F], [0xF4, 0x90],
-                             [0xF5], [0xFF], Array("中".utf8), Array("é".utf8), Array("😀".utf8), Array("ABCDEFGH".utf8)]
+                             [0xF5], [0xFF], Array("中".utf8), Array("é".utf8), Array("😀".utf8), Array("ABCDEFGH".utf8),
+                             [0xE1], [0xEC], [0xEE], [0xEF, 0xBF], [0xE1, 0x80], Array("\u{1000}".utf8), Array("\u{FFFD}".utf8)]
     var texts = allTexts(pieces, length: 3)
     for _ in 0..<20_000 {
         let length = Int.random(in: 0...40, using: &generator)

@@ -282,7 +282,14 @@ public struct CSVFile {
                 index += 8
             }
             guard index < count else { break }
-            if base[index] < 0x80 { index += 1; continue }
+            let lead = base[index]
+            if lead < 0x80 { index += 1; continue }
+            // A character of three bytes led by E1…EC or EE…EF (every Chinese one): two
+            // continuation bytes, as `firstInvalidUTF8` holds them (E0 and ED narrow the second).
+            if index + 3 <= count, lead >= 0xE1, lead <= 0xEF, lead != 0xED, base[index + 1] & 0xC0 == 0x80, base[index + 2] & 0xC0 == 0x80 {
+                index += 3
+                continue
+            }
             // One character that is not ASCII, checked as `firstInvalidUTF8` checks it.
             let end = min(count, index + 4)
             var next = index + 1
@@ -345,6 +352,17 @@ public struct CSVFile {
     /// Calls `body` with every record in order. Quoted fields may hold commas, doubled quotes and
     /// line breaks; line numbers count physical lines, as a text editor shows them.
     public func forEachRecord(_ body: (Record) throws -> Void) throws {
+        try forEachRecord(line: { _, _, _ in nil }, body)
+    }
+
+    /// `forEachRecord`, offering each line to `line` first where a record would begin, with its
+    /// line number, the file's text and where the line starts. `line` may take the line whole
+    /// when it holds one record of cells without quotes: a line ending with a line feed (or CR
+    /// LF), holding no double quote and no other carriage return, not empty. It returns the
+    /// index just past the line feed when it took the line, which is then not made into a record;
+    /// nil to leave the line to be read as any other. (Not for a workbook: its rows are records.)
+    func forEachRecord(line take: (_ line: Int, _ text: UnsafeBufferPointer<UInt8>, _ start: Int) throws -> Int?,
+                       _ body: (Record) throws -> Void) throws {
         if let workbook {
             try workbook.forEachRecord(body)
             return
@@ -371,6 +389,13 @@ public struct CSVFile {
                 return String(decoding: field, as: UTF8.self)
             }
             while index < count {
+                // Where the parser below would start a record afresh.
+                if !inRecord, field.isEmpty, slice == nil, !fieldQuoted, fields.isEmpty, let end = try take(recordLine, buffer, index) {
+                    index = end
+                    line += 1
+                    recordLine = line
+                    continue
+                }
                 let byte = buffer[index]
                 if field.isEmpty && slice == nil && !fieldQuoted && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: ",")
                     && byte != UInt8(ascii: "\n") && byte != UInt8(ascii: "\r") {

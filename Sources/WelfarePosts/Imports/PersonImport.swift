@@ -235,18 +235,21 @@ public enum PersonImport {
 public enum PhoneNumber {
     public static func isValid(_ text: String) -> Bool {
         var text = text
-        return text.withUTF8 { all in
-            guard all.count <= 20 else { return false }
-            let bytes = all.first == 0x2B ? UnsafeBufferPointer(rebasing: all.dropFirst()) : all
-            guard let first = bytes.first, let last = bytes.last, (0x30...0x39).contains(first), (0x30...0x39).contains(last) else { return false }
-            var previousSeparator = false
-            for byte in bytes {
-                if (0x30...0x39).contains(byte) { previousSeparator = false; continue }
-                guard byte == 0x20 || byte == 0x2D, !previousSeparator else { return false }
-                previousSeparator = true
-            }
-            return true
+        return text.withUTF8 { isValid($0) }
+    }
+
+    /// `isValid` of a text's UTF-8 bytes.
+    static func isValid(_ all: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard all.count <= 20 else { return false }
+        let bytes = all.first == 0x2B ? UnsafeBufferPointer(rebasing: all.dropFirst()) : all
+        guard let first = bytes.first, let last = bytes.last, (0x30...0x39).contains(first), (0x30...0x39).contains(last) else { return false }
+        var previousSeparator = false
+        for byte in bytes {
+            if (0x30...0x39).contains(byte) { previousSeparator = false; continue }
+            guard byte == 0x20 || byte == 0x2D, !previousSeparator else { return false }
+            previousSeparator = true
         }
+        return true
     }
 }
 
@@ -254,7 +257,12 @@ public enum PhoneNumber {
 public enum BankAccount {
     public static func isValid(_ text: String) -> Bool {
         var text = text
-        return text.withUTF8 { (10...30).contains($0.count) && $0.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
+        return text.withUTF8 { isValid($0) }
+    }
+
+    /// `isValid` of a text's UTF-8 bytes.
+    static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        (10...30).contains(bytes.count) && bytes.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
     }
 
     static func problem(_ text: String) -> Text {

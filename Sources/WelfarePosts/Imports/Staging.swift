@@ -124,13 +124,24 @@ public struct Staging {
     /// row `clean` accepts to `accept` with its line and values, and whether every row before it
     /// was accepted too. Returns the header, the count of data rows and the problems found;
     /// throws for a file without a header or without data rows.
+    ///
+    /// `skip` is offered every data line after the first where a record begins
+    /// (`CSVFile.forEachRecord(line:)`): when it takes the line (returns the index past its line
+    /// feed) the line is counted as a row every check accepts and is not read further (the caller
+    /// has checked it as these checks and `clean` would, and has no use for its values).
     static func readRows(file: CSVFile, columns: [ImportColumn], clean: (inout ImportRow) -> [String?]?,
+                         skip: (_ line: Int, _ text: UnsafeBufferPointer<UInt8>, _ start: Int) throws -> Int? = { _, _, _ in nil },
                          accept: (_ line: Int, _ values: [String?], _ allAcceptedSoFar: Bool) throws -> Void)
         throws -> (header: HeaderMap, rows: Int, problems: [FileProblem]) {
         var header: HeaderMap?
         var problems: [FileProblem] = []
         var rows = 0
-        try file.forEachRecord { record in
+        try file.forEachRecord(line: { line, text, start in
+            // Not the header, nor the first data row (which may be a second header).
+            guard rows > 0, header != nil, let end = try skip(line, text, start) else { return nil }
+            rows += 1
+            return end
+        }) { record in
             guard let map = header else {
                 header = try HeaderMap(record, columns: columns)
                 return

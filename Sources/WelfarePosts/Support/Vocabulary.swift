@@ -57,6 +57,19 @@ public struct Vocabulary: Sendable {
         return vocabulary
     }
 
+    /// A vocabulary of the given sets' codes and labels in display order, for tests.
+    static func of(_ sets: [Set: [(code: String, label: String)]]) -> Vocabulary {
+        var vocabulary = Vocabulary()
+        for (set, pairs) in sets {
+            for pair in pairs {
+                vocabulary.codes[set, default: []].append(pair.code)
+                vocabulary.labels[set, default: [:]][pair.code] = pair.label
+                vocabulary.pairs[set.slot].append(pair)
+            }
+        }
+        return vocabulary
+    }
+
     /// The code for a code or Chinese label, or nil when it is neither.
     public func code(_ set: Set, _ text: String) -> String? {
         // A set holds a handful of codes, compared in turn (as the dictionaries compare keys)
@@ -65,6 +78,20 @@ public struct Vocabulary: Sendable {
         for pair in pairs where pair.code == text { return text }
         for pair in pairs where pair.label == text { return pair.code }
         return nil
+    }
+
+    /// For reading a cell by its bytes: the UTF-8 bytes of each code and label of `set`, each with
+    /// the bytes of what `code(set, text)` returns for a text of exactly those bytes. A label is
+    /// left out when a code or an earlier label equals it as Swift compares strings (canonical
+    /// equivalence), for then `code` would return another; bytes found in none are for `code`.
+    func byteForms(_ set: Set) -> [(text: [UInt8], code: [UInt8])] {
+        let pairs = pairs[set.slot]
+        var forms = pairs.map { (text: Array($0.code.utf8), code: Array($0.code.utf8)) }
+        for (index, pair) in pairs.enumerated()
+        where !pairs.contains(where: { $0.code == pair.label }) && !pairs[..<index].contains(where: { $0.label == pair.label }) {
+            forms.append((Array(pair.label.utf8), Array(pair.code.utf8)))
+        }
+        return forms
     }
 
     /// The code, or a bad-input error listing what is allowed.

@@ -47,17 +47,20 @@ public struct RegionCode: Sendable, Hashable, Comparable, CustomStringConvertibl
     /// 12 ASCII digits with no segment all zeros. Told from the bytes, without making a code.
     public static func isVillage(_ text: String) -> Bool {
         var text = text
-        return text.withUTF8 { b in
-            guard b.count == 12, b.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return false }
-            var start = 0
-            for end in [2, 4, 6, 9, 12] {
-                var zero = true
-                for index in start..<end where b[index] != 0x30 { zero = false }
-                if zero { return false }
-                start = end
-            }
-            return true
+        return text.withUTF8 { isVillage($0) }
+    }
+
+    /// `isVillage` of a text's UTF-8 bytes.
+    static func isVillage(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard b.count == 12, b.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return false }
+        var start = 0
+        for end in [2, 4, 6, 9, 12] {
+            var zero = true
+            for index in start..<end where b[index] != 0x30 { zero = false }
+            if zero { return false }
+            start = end
         }
+        return true
     }
 
     /// Level = the last non-zero segment.

@@ -24,22 +24,7 @@ public struct ResidentID: Sendable, Hashable, CustomStringConvertible {
             let count = text.count
             throw count == 18 ? .notDigits : .wrongLength(count)
         }
-        enum Read { case notDigits, badCheck(UInt8), read(lowerX: Bool, year: Int, month: Int, day: Int) }
-        let read = text.withUTF8 { bytes -> Read in
-            var sum = 0
-            for index in 0..<17 {
-                let digit = bytes[index] &- 0x30
-                guard digit < 10 else { return .notDigits }
-                sum += Int(digit) * ResidentID.weight(index)
-            }
-            let lowerX = bytes[17] == UInt8(ascii: "x")
-            let last = lowerX ? UInt8(ascii: "X") : bytes[17]
-            guard last == UInt8(ascii: "X") || last &- 0x30 < 10 else { return .notDigits }
-            let expected = ResidentID.checkByte(sum % 11)
-            guard last == expected else { return .badCheck(expected) }
-            func number(_ range: Range<Int>) -> Int { range.reduce(0) { $0 * 10 + Int(bytes[$1] - 0x30) } }
-            return .read(lowerX: lowerX, year: number(6..<10), month: number(10..<12), day: number(12..<14))
-        }
+        let read = text.withUTF8 { ResidentID.read($0) }
         switch read {
         case .notDigits:
             throw .notDigits
@@ -51,6 +36,40 @@ public struct ResidentID: Sendable, Hashable, CustomStringConvertible {
             // The text itself when nothing was normalised (no second string made).
             value = lowerX ? String(text.dropLast()) + "X" : text
         }
+    }
+
+    enum Read { case notDigits, badCheck(UInt8), read(lowerX: Bool, year: Int, month: Int, day: Int) }
+
+    /// The digits, check character and birth date of an ID's 18 bytes, as `init` reads them.
+    static func read(_ bytes: UnsafeBufferPointer<UInt8>) -> Read {
+        var sum = 0
+        for index in 0..<17 {
+            let digit = bytes[index] &- 0x30
+            guard digit < 10 else { return .notDigits }
+            sum += Int(digit) * ResidentID.weight(index)
+        }
+        let lowerX = bytes[17] == UInt8(ascii: "x")
+        let last = lowerX ? UInt8(ascii: "X") : bytes[17]
+        guard last == UInt8(ascii: "X") || last &- 0x30 < 10 else { return .notDigits }
+        let expected = ResidentID.checkByte(sum % 11)
+        guard last == expected else { return .badCheck(expected) }
+        func number(_ range: Range<Int>) -> Int { range.reduce(0) { $0 * 10 + Int(bytes[$1] - 0x30) } }
+        return .read(lowerX: lowerX, year: number(6..<10), month: number(10..<12), day: number(12..<14))
+    }
+
+    /// `PersonImport.packed` of the ID whose UTF-8 bytes these are, when `ResidentID(text, today:)`
+    /// accepts it and its `value` is the text itself (no lower-case x); else nil. One pass.
+    static func packedIfValid(_ bytes: UnsafeBufferPointer<UInt8>, today: Day) -> UInt64? {
+        guard bytes.count == 18, let p = bytes.baseAddress, let value = decimalValue(UnsafeBufferPointer(start: p, count: 17)) else { return nil }
+        @inline(__always) func d(_ index: Int) -> Int { Int(p[index] &- 0x30) }
+        // `weights`, written out.
+        let sum = 7 * d(0) + 9 * d(1) + 10 * d(2) + 5 * d(3) + 8 * d(4) + 4 * d(5) + 2 * d(6) + d(7) + 6 * d(8) + 3 * d(9)
+            + 7 * d(10) + 9 * d(11) + 10 * d(12) + 5 * d(13) + 8 * d(14) + 4 * d(15) + 2 * d(16)
+        let last = p[17]
+        guard last == ResidentID.checkByte(sum % 11) else { return nil }
+        guard let birth = Day(year: d(6) * 1000 + d(7) * 100 + d(8) * 10 + d(9), month: d(10) * 10 + d(11), day: d(12) * 10 + d(13)),
+              birth <= today else { return nil }
+        return value * 11 + (last == UInt8(ascii: "X") ? 10 : UInt64(last - 0x30))
     }
 
     /// GB 11643's weight of digit `index` (0...16) and check character of a sum modulo 11, as
@@ -104,4 +123,15 @@ public struct ResidentID: Sendable, Hashable, CustomStringConvertible {
 
     /// The full normalised value (use `masked` for display to limit exposure).
     public var description: String { value }
+}
+
+/// The number ASCII digits spell (at most 19 of them), or nil when a byte is not a digit.
+@inline(__always) func decimalValue(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
+    var value: UInt64 = 0
+    for byte in bytes {
+        let digit = byte &- 0x30
+        guard digit < 10 else { return nil }
+        value = value * 10 + UInt64(digit)
+    }
+    return value
 }

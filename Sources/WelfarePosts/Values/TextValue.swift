@@ -44,39 +44,46 @@ public enum TextValue {
         // only characters up to U+2069 and from U+FEFF), there are not too many, and (if checked)
         // the first is no formula character: then there is no problem. Else the full check below.
         let fine = text.utf8.withContiguousStorageIfAvailable { bytes in
-            var index = 0
-            var count = 0
-            while index < bytes.count {
-                // Eight printable ASCII bytes at a time: none with its high bit, none below 0x20
-                // (a byte minus 0x20 borrows), none 0x7F (a byte of w ^ 0x7F… is zero).
-                if index + 8 <= bytes.count, let base = bytes.baseAddress {
-                    let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
-                    let high: UInt64 = 0x8080_8080_8080_8080
-                    let del = word ^ 0x7F7F_7F7F_7F7F_7F7F
-                    if word & high == 0 && (word &- 0x2020_2020_2020_2020) & ~word & high == 0
-                        && (del &- 0x0101_0101_0101_0101) & ~del & high == 0 {
-                        index += 8
-                        count += 8
-                        continue
-                    }
-                }
-                let byte = bytes[index]
-                if byte >= 0x20 && byte < 0x7F {
-                    index += 1
-                } else if byte >= 0xE3 && byte <= 0xEE {
-                    // A String is valid UTF-8: two continuation bytes follow.
-                    index += 3
-                } else {
-                    return false
-                }
-                count += 1
-            }
-            guard count <= kind.maxLength else { return false }
-            guard formulaCheck, let first = bytes.first, first == 0x3D || first == 0x2B || first == 0x2D || first == 0x40 else { return true }
-            return false
+            isFine(bytes, maxLength: kind.maxLength, formulaCheck: formulaCheck)
         }
         if fine == true { return nil }
         return slowProblem(text, kind: kind, quoted: quoted, formulaCheck: formulaCheck)
+    }
+
+    /// `problem`'s fast path: true when the bytes (valid UTF-8) are printable ASCII and characters
+    /// U+3000–U+EFFF only, at most `maxLength` of them, and (if checked) the first is no formula
+    /// character: then `problem` finds nothing. False says nothing: the full check decides.
+    static func isFine(_ bytes: UnsafeBufferPointer<UInt8>, maxLength: Int, formulaCheck: Bool) -> Bool {
+        var index = 0
+        var count = 0
+        while index < bytes.count {
+            // Eight printable ASCII bytes at a time: none with its high bit, none below 0x20
+            // (a byte minus 0x20 borrows), none 0x7F (a byte of w ^ 0x7F… is zero).
+            if index + 8 <= bytes.count, let base = bytes.baseAddress {
+                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                let high: UInt64 = 0x8080_8080_8080_8080
+                let del = word ^ 0x7F7F_7F7F_7F7F_7F7F
+                if word & high == 0 && (word &- 0x2020_2020_2020_2020) & ~word & high == 0
+                    && (del &- 0x0101_0101_0101_0101) & ~del & high == 0 {
+                    index += 8
+                    count += 8
+                    continue
+                }
+            }
+            let byte = bytes[index]
+            if byte >= 0x20 && byte < 0x7F {
+                index += 1
+            } else if byte >= 0xE3 && byte <= 0xEE {
+                // A String is valid UTF-8: two continuation bytes follow.
+                index += 3
+            } else {
+                return false
+            }
+            count += 1
+        }
+        guard count <= maxLength else { return false }
+        guard formulaCheck, let first = bytes.first, first == 0x3D || first == 0x2B || first == 0x2D || first == 0x40 else { return true }
+        return false
     }
 
     /// `problem` without its fast path for printable ASCII: every character looked at.
