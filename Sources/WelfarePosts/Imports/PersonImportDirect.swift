@@ -455,10 +455,18 @@ final class CheckedRows: @unchecked Sendable {
             let read = try Staging.readRows(file: file, columns: PersonImport.columns, clean: { row in
                 PersonImport.clean(&row, vocabulary: vocabulary, from: from, today: today)
             }, skip: { line, text, start in
+                // Stopped (the writer failed, or Ctrl-C) while dropping lines, which hands nothing
+                // over: noticed within 4,096 lines, not at the end of the file.
+                offered += 1
+                if offered & 4095 == 0 {
+                    self.condition.lock()
+                    let stopped = self.stopped
+                    self.condition.unlock()
+                    if stopped { throw Stopped() }
+                }
                 if lines == nil {
                     guard !settled else { return nil }
                     // Asked every 256 lines until the writer has them.
-                    offered += 1
                     guard offered & 255 == 1 else { return nil }
                     self.condition.lock()
                     let known = self.known
@@ -593,7 +601,8 @@ final class UnchangedLines {
             capacities = vocabulary.byteForms(.labourCapacity)
             self.today = today
             var text = from
-            self.from = text.withUTF8 { StoredPersons.yyyymmdd($0) } ?? .max
+            // Unreadable (it never is: Day.iso): no row without a date is taken for unchanged.
+            self.from = text.withUTF8 { StoredPersons.yyyymmdd($0) } ?? .min
             self.keep = keep
         }
     }

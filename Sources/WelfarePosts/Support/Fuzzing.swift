@@ -39,6 +39,9 @@ public enum Fuzzing {
                 for field in record.fields.prefix(16) { values(field, today: today) }
             }
         }
+        // Each line of the input as a row of a person file: the reading thread's lane may drop
+        // it unread only if the checks accept it and find it unchanged.
+        laneDropsOnlyWhatTheChecksAccept(data, today: today)
         // The input as one value, and each of its lines as a value.
         let text = String(decoding: data, as: UTF8.self)
         values(text, today: today)
@@ -94,6 +97,69 @@ public enum Fuzzing {
         if Disbursements.isReference(text) {
             check(TextValue.problem(text, kind: .code) == nil, "a bank reference breaks the text rules")
         }
+    }
+
+    /// `UnchangedLines` (person import, same file again) checks a line on its bytes and drops
+    /// it when the stored person is the same. For each of the input's first lines as the one
+    /// row under a person file's header, with the person stored as the line's cells read naively (so only the checks stand
+    /// between the line and its being dropped) or, where the checks accept it, as they read it:
+    /// a dropped line must be one the checks accept and find unchanged.
+    static func laneDropsOnlyWhatTheChecksAccept(_ data: [UInt8], today: Day) {
+        for line in data.prefix(1 << 14).split(separator: 0x0A, maxSplits: 16, omittingEmptySubsequences: true).prefix(16) {
+            laneDropsOnlyWhatTheChecksAccept(line: Array(line), today: today)
+        }
+    }
+
+    static func laneDropsOnlyWhatTheChecksAccept(line: [UInt8], today: Day) {
+        let header = "id_number,name,household_id,village_code,category,labour_capacity,bank_account,phone,effective_from"
+        let from = "2026-01-01"
+        let vocabulary = Vocabulary.of([
+            .personCategory: [("poverty-alleviated", "脱贫户"), ("monitored", "监测户"), ("other", "其他")],
+            .labourCapacity: [("full", "全劳力"), ("half", "半劳力"), ("weak", "弱劳力"), ("none", "无劳力")],
+        ])
+        guard let headerFile = try? CSVFile(utf8: Array((header + "\n").utf8)),
+              let map = try? Staging.header(of: headerFile, columns: PersonImport.columns) else { return }
+        let keep = [false, false]
+        var accepted: [String?]?
+        if let file = try? CSVFile(data: Array((header + "\n").utf8) + line),
+           let read = try? Staging.readRows(file: file, columns: PersonImport.columns, clean: { row in
+               PersonImport.clean(&row, vocabulary: vocabulary, from: from, today: today)
+           }, accept: { _, values, _ in accepted = values }), read.rows == 1, read.problems.isEmpty {
+        } else {
+            accepted = nil
+        }
+        let stored = PackedTable(expected: 4, empty: StoredPersons.Entry(first: 0, second: 0, from: .max))
+        let villages = PackedTable(expected: 4, empty: false)
+        let naive: [String?] = {
+            let cells = String(decoding: line, as: UTF8.self).split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard cells.count == map.headers.count else { return [] }
+            var values: [String?] = ["id_number", "name", "household_id", "village_code", "category", "labour_capacity",
+                                     "bank_account", "phone", "effective_from"].map { key in
+                map.position[key].map { cells[$0] }.flatMap { $0.isEmpty ? nil : $0 }
+            }
+            values[4] = values[4].map { vocabulary.code(.personCategory, $0) ?? $0 }
+            values[5] = values[5].map { vocabulary.code(.labourCapacity, $0) ?? $0 }
+            return values
+        }()
+        let person = accepted ?? naive
+        guard person.count == 9, var id = person[0], let key = id.withUTF8({ PersonImport.packed($0) }) else { return }
+        var effective = person[8] ?? from
+        let day = effective.withUTF8 { StoredPersons.yyyymmdd($0) } ?? 20260101
+        let print = StoredPersons.Fingerprint.of(person, keep: keep)
+        stored.set(key, StoredPersons.Entry(first: print.0, second: print.1, from: accepted == nil ? 0 : day))
+        if var village = person[3], let code = village.withUTF8({ UnchangedLines.packed(village: $0) }) { villages.set(code, true) }
+        let setup = UnchangedLines.Setup(header: map, vocabulary: vocabulary, from: from, today: today, keep: keep)
+        let lane = UnchangedLines(setup, stored: stored, villages: villages)
+        var repeats = RepeatedIDs()
+        let bytes = Array("x,y\n".utf8) + line + Array("\nz".utf8)
+        let end = bytes.withUnsafeBufferPointer { lane.take(line: 2, text: $0, start: 4, repeats: &repeats) }
+        guard end != nil else { return }
+        check(accepted != nil, "the lane dropped a line the checks refuse")
+        if let accepted {
+            check(stored[key]?.isUnchanged(print: StoredPersons.Fingerprint.of(accepted, keep: keep), day: day) == true,
+                  "the lane dropped a line the checks read as a change")
+        }
+        check(end == bytes.count - 1, "the lane ended a line elsewhere than at its newline")
     }
 
     static func check(_ condition: Bool, _ promise: StaticString) {
