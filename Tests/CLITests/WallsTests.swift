@@ -105,6 +105,28 @@ struct WallsTests {
         END $$;
         """
 
+    /// The functions kept without `SET search_path` so that PostgreSQL inlines them (sql/0038's
+    /// region and date helpers, sql/0039's payroll_line_text and the digest over it) have
+    /// SQL-standard bodies, whose names are bound when they are created: an auditor's session
+    /// that shadows every table with an empty temporary one and searches pg_temp first gets the
+    /// same digest of an approved month and the same regions as the owner.
+    @Test func inlinedFunctionsAreBoundWhenCreated() throws {
+        let scene = try Scene()
+        _ = try Payroll.run(scene.connection, month: Month(year: 2026, month: 1)!, region: "320321")
+        _ = try Payroll.approve(scene.connection, month: Month(year: 2026, month: 1)!, region: "320321")
+        let auditor = try scene.login("auditor", Fixtures.county)
+        let probe = """
+            SELECT s.lines || '/' || s.total_fen || '/' || s.lines_digest || '/' || township_of('\(Fixtures.villageA1)') || '/'
+                   || region_level('\(Fixtures.villageA1)') || '/' || region_prefix('\(Fixtures.townshipA)') AS p
+            FROM payroll_lines_state('320321', '2026-01-01') s
+            """
+        let owner = try scene.connection.query(probe)[0]["p"] ?? ""
+        #expect(owner.hasPrefix("2/"), "\(owner)")
+        let hostile = try scene.psql(auditor, Self.shadows + "SET search_path = pg_temp, public, pg_catalog; " + probe)
+        #expect(hostile.status == 0, "\(hostile.stderr)")
+        #expect(hostile.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == owner)
+    }
+
     @Test func temporaryTablesShadowNothing() throws {
         let scene = try Scene()
         _ = try Payroll.run(scene.connection, month: Month(year: 2026, month: 1)!, region: "320321")

@@ -101,37 +101,40 @@ public final class XLSXWriter {
     /// constant pieces, digits and references written directly, text copied as it is unless
     /// it must be escaped: nothing is allocated per row or cell (issue 17).
     public func row(_ cells: [XLSXCell]) throws {
-        guard let file = current else { preconditionFailure("row before beginSheet") }
-        rowNumber += 1
-        var sink = self.sink
-        defer { self.sink = sink }
-        try XLSXWriter.openRow(rowNumber, &sink, file)
-        for (column, cell) in cells.enumerated() {
-            switch cell {
-            case .empty: continue
-            case .text(let text): try XLSXWriter.text(text, column, rowNumber, &sink, file)
-            case .amount(let fen): try XLSXWriter.amount(fen.value, column, rowNumber, &sink, file)
-            case .integer(let value): try XLSXWriter.integer(value, column, rowNumber, &sink, file)
+        try writeRow { row, sink, file in
+            for (column, cell) in cells.enumerated() {
+                switch cell {
+                case .empty: continue
+                case .text(let text): try XLSXWriter.text(text, column, row, &sink, file)
+                case .amount(let fen): try XLSXWriter.amount(fen.value, column, row, &sink, file)
+                case .integer(let value): try XLSXWriter.integer(value, column, row, &sink, file)
+                }
             }
         }
-        try XLSXWriter.closeRow(&sink, file)
     }
 
     /// A bank file's row, its values written as `row` writes `.text`, `.amount` and `.integer`
     /// (no array of cells made per row).
     func bankRow(_ values: [BankValue]) throws {
+        try writeRow { row, sink, file in
+            for (column, value) in values.enumerated() {
+                switch value {
+                case .text(let text): try XLSXWriter.text(text, column, row, &sink, file)
+                case .fen(let fen): try XLSXWriter.amount(fen, column, row, &sink, file)
+                case .integer(let number): try XLSXWriter.integer(number, column, row, &sink, file)
+                }
+            }
+        }
+    }
+
+    /// The next row of the current sheet: `<row r="N">`, the cells `body` writes, `</row>`.
+    @inline(__always) private func writeRow(_ body: (_ row: Int, _ sink: inout ByteSink, _ file: XLSXZip.DeflatingFile) throws -> Void) throws {
         guard let file = current else { preconditionFailure("row before beginSheet") }
         rowNumber += 1
         var sink = self.sink
         defer { self.sink = sink }
         try XLSXWriter.openRow(rowNumber, &sink, file)
-        for (column, value) in values.enumerated() {
-            switch value {
-            case .text(let text): try XLSXWriter.text(text, column, rowNumber, &sink, file)
-            case .fen(let fen): try XLSXWriter.amount(fen, column, rowNumber, &sink, file)
-            case .integer(let number): try XLSXWriter.integer(number, column, rowNumber, &sink, file)
-            }
-        }
+        try body(rowNumber, &sink, file)
         try XLSXWriter.closeRow(&sink, file)
     }
 
