@@ -33,7 +33,7 @@ settings="SET welfare_posts.as_of = '2026-12-31'; SET jit = off; SET work_mem = 
 due="SELECT count(d.*) FROM payroll_due('2026-01-01', '2026-12-01', '') d"
 limits=() reports=() limits_small=() limits_large=()
 for ((round = 0; round < rounds; round++)); do
-  limits_small+=("$(seconds psql "$url" -qc "SET jit = off; $due")")
+  limits_small+=("$(seconds psql "$url" -qc "SET jit = off; SET work_mem = '4MB'; $due")")
   limits_large+=("$(seconds psql "$url" -qc "$settings $due")")
   limits+=("$(printf '%s\n' "${limits_small[-1]}" "${limits_large[-1]}" | sort -n | head -1)")
   s=$(date +%s.%N); "$bin" audit violations --as-of 2026-12-31 --format csv --database "$url" > bench/data/violations.csv

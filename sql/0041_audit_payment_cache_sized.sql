@@ -12,4 +12,5 @@
 -- 4.7-6.2 s -> 4.3-4.6 s. payroll_due alone does the same (11.3 s with 4 MB, 15.4 s with 16 MB
 -- or more), which is what bench/audit.sh now compares the report with.
 -- The state half keeps its settings: with 4 MB it took longer (12.2 s -> 13.0-13.4 s).
+-- A later CREATE OR REPLACE of the function resets its SET clauses: it must restate this one.
 ALTER FUNCTION audit_payment_cases() SET work_mem = '4MB';
