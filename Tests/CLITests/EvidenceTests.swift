@@ -380,13 +380,11 @@ struct EvidenceTests {
         $$;
         """
 
-    /// The rows of `payroll_due` (sql/0024: one pass, and no evidence work at all where none is
-    /// recorded or required) against the definition before it, over months with every kind of
-    /// case: attendance with absences, leave and blank days, starts and exits mid-month, two
-    /// contracts in a month, a death, a failed and an absent-days assessment, the same post held
-    /// twice in a month, paid leave, and a policy that requires attendance or assessments.
-    @Test func whatIsDueEqualsTheDefinitionBeforeWithAndWithoutEvidence() throws {
-        let world = try World()
+    /// Ten persons hired in March 2026 with every kind of month: a start and an exit mid-month,
+    /// two contracts in a month, the same post held twice in a month (ids[8]: exited on the 10th,
+    /// hired again on the 21st), a death (ids[4], the 25th), a failed assessment (ids[5]) and
+    /// assessments with absent days (ids[6], ids[9]).
+    static func everyKindOfMonth(_ world: World) throws -> [ResidentID] {
         let db = world.connection
         let people = try (0..<10).map { try world.person(born: "19\(70 + $0)-01-01") }
         for (i, person) in people.enumerated() {
@@ -410,6 +408,19 @@ struct EvidenceTests {
             WHERE id_number IN ('\(ids[6])', '\(ids[9])');
             """)
         _ = try Persons.setStatus(db, id: people[4], status: "deceased", from: Day(iso: "2026-03-25")!, to: nil)
+        return people
+    }
+
+    /// The rows of `payroll_due` (sql/0024: one pass, and no evidence work at all where none is
+    /// recorded or required) against the definition before it, over months with every kind of
+    /// case: attendance with absences, leave and blank days, starts and exits mid-month, two
+    /// contracts in a month, a death, a failed and an absent-days assessment, the same post held
+    /// twice in a month, paid leave, and a policy that requires attendance or assessments.
+    @Test func whatIsDueEqualsTheDefinitionBeforeWithAndWithoutEvidence() throws {
+        let world = try World()
+        let db = world.connection
+        let people = try Self.everyKindOfMonth(world)
+        let ids = people.map(\.value)
         try db.execute(Self.definitionBefore)
         func differences(_ from: String, _ to: String) throws -> String {
             try db.query("""
@@ -454,5 +465,48 @@ struct EvidenceTests {
                   GROUP BY month, held_reason) x
             """)[0]["h"]
         #expect(held == "04:attendance-missing,05:assessment-missing")
+    }
+
+    /// The audit's payment half books for each person, month and post what the payroll booked
+    /// (sql/0042: what is due summed per placement where no evidence of work counts, payroll_due's
+    /// lines where it does). With months approved and nothing paid, every line with money is an
+    /// UNPAID_LATE case of exactly its total: the same post held twice in a month, a failed
+    /// assessment, a death, then attendance with absent days.
+    @Test func theAuditBooksWhatThePayrollBookedWithAndWithoutEvidence() throws {
+        let world = try World()
+        let db = world.connection
+        let people = try Self.everyKindOfMonth(world)
+        func compare(_ months: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let report = try welfarePosts(["audit", "violations", "--as-of", "2026-12-31", "--rule", "UNPAID_LATE", "--format", "csv", "--reveal"],
+                                          on: world.database)
+            #expect(report.status == 0, "\(report.stderr)", sourceLocation: sourceLocation)
+            let cases = report.stdout.split(separator: "\n").dropFirst().map { line in
+                let cells = line.split(separator: ",", omittingEmptySubsequences: false)
+                return "\(cells[4]),\(cells[9]),\(cells[10])"
+            }.sorted()
+            let booked = try db.query("""
+                SELECT id_number || ',' || to_char(month, 'YYYY-MM') || ',' || yuan_text(total_fen) AS l FROM payroll_line
+                WHERE kind = 'regular' AND total_fen > 0 AND to_char(month, 'YYYY-MM') = ANY ($1::text[]) ORDER BY 1
+                """, ["{\(months.joined(separator: ","))}"]).map { $0["l"] ?? "" }
+            #expect(cases.count == booked.count && cases == booked.sorted(), "\(cases) against \(booked)", sourceLocation: sourceLocation)
+        }
+        for month in ["2026-03", "2026-04"] {
+            try ok(world, ["payroll", "run", month])
+            try ok(world, ["payroll", "approve", month, "--region", "320321"])
+        }
+        // ids[8] held the same post twice in March: one line, both placements' days.
+        #expect(try db.query("SELECT days_in_post FROM payroll_line WHERE id_number = $1 AND month = '2026-03-01'",
+                             [people[8].value]).map { $0["days_in_post"] ?? "" } == ["21"])
+        try compare(["2026-03", "2026-04"])
+        // Attendance for May with absent days: the month's amounts are no sum of placements'.
+        try db.execute("""
+            INSERT INTO attendance (county_code, id_number, month, days)
+            VALUES ('320321', '\(people[0].value)', '2026-05-01', 'AAAAAAAAAAPPPPPPPPPPPPPPPPPPPPP'),
+                   ('320321', '\(people[8].value)', '2026-05-01', 'PPPPPPPPPPAAAAAAAAAAPPPPPPPPPPP')
+            """)
+        try ok(world, ["payroll", "run", "2026-05"])
+        try ok(world, ["payroll", "approve", "2026-05", "--region", "320321"])
+        #expect(try line(world, people[0], "2026-05") == "54194/30000/-")   // 80000 × 21 / 31
+        try compare(["2026-03", "2026-04", "2026-05"])
     }
 }
