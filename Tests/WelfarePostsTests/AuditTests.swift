@@ -310,4 +310,35 @@ struct AuditTests {
             "VACANT_TOO_LONG||2", "VACANT_TOO_LONG|320321|2", "||2",
         ])
     }
+
+    /// The report's views are shared by two connections (session 25): the payment rules' view
+    /// first, then the dearest state rules, then the rest; whichever connection reads a view,
+    /// the report is the one connection's, row for row and in order.
+    @Test func twoConnectionsShareTheViewsAndGiveTheOneConnectionsReport() throws {
+        let rules = try Audit.rules(try World().connection)
+        let views = try Audit.views(of: rules, only: "")
+        #expect(Array(views.prefix(3)) == ["audit_payment_case", "audit_over_age_in_post", "audit_duplicate_payment"])
+        #expect(views.count == rules.filter { !$0.fromPayments }.count + 1 && Set(views).count == views.count)
+        #expect(try Audit.views(of: rules, only: "UNDERPAID") == ["audit_payment_case"])
+        #expect(try Audit.views(of: rules, only: "NO_CONTRACT") == ["audit_no_contract"])
+        #expect(throws: (any Error).self) { _ = try Audit.views(of: rules + [("X; DROP TABLE person", false)], only: "") }
+
+        let world = try World()
+        _ = try world.post(approvedOn: "2026-01-01")
+        _ = try world.post(region: Fixtures.villageB1, approvedOn: "2026-01-01")
+        let hired = try world.person(born: "1975-01-01")
+        try world.hire(try world.post(approvedOn: "2026-01-01"), hired, "2026-02-01", "2026-12-31")
+        let unpaid = try world.person(born: "1976-01-01")
+        try pay(world, [(unpaid, "2026-03", nil, "500.00", "2026-03-20", nil), (hired, "2026-03", nil, "9000.00", "2026-03-20", nil)])
+        let filter = Audit.Filter(asOf: day("2026-06-30"))
+        let alone = try Audit.violations(world.connection, filter)
+        let database = world.database
+        let shared = try Audit.violations(world.connection, filter, parallel: { try database.connect() })
+        let lines = { (rows: [Row]) in rows.map { row in row.columns.map { row[$0] ?? "-" }.joined(separator: "|") } }
+        #expect(lines(shared) == lines(alone))
+        let found = Set(alone.compactMap { $0["rule"] })
+        #expect(found.isSuperset(of: ["VACANT_TOO_LONG", "PAID_NOT_DUE"]), "\(found)")
+        let positions = alone.map { row in rules.firstIndex { $0.code == row["rule"] } ?? -1 }
+        #expect(positions == positions.sorted())
+    }
 }

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Postgres
 
 /// 查处: the violations of SPEC §7, read from the SQL views of `sql/0006_audit.sql` (one per
@@ -28,65 +29,77 @@ public enum Audit {
     public typealias Opener = @Sendable () throws -> Connection
 
     /// Every case, in the order of SPEC §7, then by region, person, post and date. With an
-    /// opener, the payment rules (most of the work over a province: what is due for every
-    /// person-month) run on a second connection beside the others, in the same snapshot.
+    /// opener, a second connection in the same snapshot shares the work: the payment rules (what
+    /// is due for every person-month, one statement) and each state rule's view are taken in
+    /// turn by whichever connection is free, so neither waits while the other still has work.
     public static func violations(_ connection: Connection, _ filter: Filter, parallel open: Opener? = nil) throws -> [Row] {
         let rules = try Self.rules(connection)
         let prefix = try check(connection, filter, rules.map(\.code))
         let rule = filter.rule ?? ""
-        let paymentRules = Set(rules.filter(\.fromPayments).map(\.code))
-        let wantPayment = rule.isEmpty || paymentRules.contains(rule)
-        let wantState = rule.isEmpty || !paymentRules.contains(rule)
-        // The two halves hold different rules: order them together as one ORDER BY would. Each
-        // row's key is made once (made in every comparison, it was a tenth of the report's CPU
-        // over a province: a row finds a column by name). The state half's cases are keyed and
-        // ordered while the payment half is still running; the payment half's, when they come,
-        // and the two are merged (on equal keys the state half's first, as one stable sort of
-        // both would give).
+        let views = try Self.views(of: rules, only: rule)
+        // Each row's key is made once (made in every comparison, it was a tenth of the report's
+        // CPU over a province: a row finds a column by name), and each view's cases are keyed
+        // and ordered by the connection that read them, as soon as they come.
         let position = Dictionary(uniqueKeysWithValues: rules.enumerated().map { ($1.code, $0) })
-        typealias Key = (Int, String, String, String, String)
-        func ordered(_ rows: [Row]) -> [(key: Key, row: Row)] {
+        @Sendable func ordered(_ rows: [Row]) -> [(key: Key, row: Row)] {
             let keyed = rows.map { row in
                 (key: (position[row["rule"] ?? ""] ?? rules.count, row["region_code"] ?? "", row["id_number"] ?? "\u{FFFF}",
                        row["post_id"] ?? "\u{FFFF}", row["from_on"] ?? "\u{FFFF}"), row: row)
             }
             return keyed.indices.sorted { keyed[$0].key < keyed[$1].key }.map { keyed[$0] }
         }
-        let (state, payment) = try Database.mapped {
+        let work = SharedWork(views)
+        @Sendable func take(_ on: Connection) throws {
+            while let (index, view) = work.next() {
+                do {
+                    work.done(index, ordered(try on.query(select(from: view), [prefix, rule])))
+                } catch {
+                    work.fail(error)
+                    throw error
+                }
+            }
+        }
+        let read = try Database.mapped {
             try connection.transaction(.repeatableRead) {
                 try prepare(connection, filter, prefix)
-                var payment = PendingRows()
-                if wantPayment {
-                    if let open, wantState {
-                        let snapshot = try connection.query("SELECT pg_export_snapshot() AS s")[0]["s"] ?? ""
-                        payment = PendingRows(reading: { try Database.mapped {
-                            let other = try open()
-                            return try other.transaction(.repeatableRead) {
-                                try prepare(other, filter, prefix, snapshot: snapshot)
-                                return try other.query(select(from: "audit_payment_case"), [prefix, rule])
-                            }
-                        } })
-                    } else {
-                        payment = PendingRows(try connection.query(select(from: "audit_payment_case"), [prefix, rule]))
-                    }
+                var other = PendingRows()
+                if let open, views.count > 1 {
+                    let snapshot = try connection.query("SELECT pg_export_snapshot() AS s")[0]["s"] ?? ""
+                    other = PendingRows(reading: { try Database.mapped {
+                        let second = try open()
+                        try second.transaction(.repeatableRead) {
+                            try prepare(second, filter, prefix, snapshot: snapshot)
+                            try take(second)
+                        }
+                        return []
+                    } })
                 }
-                let state = ordered(wantState ? try connection.query(select(from: "audit_state_violation"), [prefix, rule]) : [])
-                return (state, ordered(try payment.wait()))
+                try take(connection)
+                _ = try other.wait()
+                return try work.results()
             }
         }
-        var merged: [Row] = []
-        merged.reserveCapacity(state.count + payment.count)
-        var (i, j) = (0, 0)
-        while i < state.count || j < payment.count {
-            if j == payment.count || (i < state.count && !(payment[j].key < state[i].key)) {
-                merged.append(state[i].row)
-                i += 1
-            } else {
-                merged.append(payment[j].row)
-                j += 1
-            }
+        // Every rule's cases come from one view and are ordered already: laid out by rule.
+        var byRule = [[Row]](repeating: [], count: rules.count + 1)
+        for (key, row) in read.joined() { byRule[key.0].append(row) }
+        return Array(byRule.joined())
+    }
+
+    /// A case's place in the report: the rule's position in SPEC §7, region, person, post, date.
+    typealias Key = (Int, String, String, String, String)
+
+    /// The views a report reads, the dearest first so that the cheap ones even out the end:
+    /// `audit_payment_case` for the payment rules (sql/0012), and each state rule's own view
+    /// (`audit_` and the code, as in `audit_state_violation`), OVER_AGE_IN_POST and
+    /// DUPLICATE_PAYMENT first (the dearest over a province, `bench/audit.sh`).
+    static func views(of rules: [(code: String, fromPayments: Bool)], only rule: String) throws -> [String] {
+        let wanted = rules.filter { rule.isEmpty || $0.code == rule }
+        let dearest = ["OVER_AGE_IN_POST", "DUPLICATE_PAYMENT"]
+        let state = wanted.filter { !$0.fromPayments }.map(\.code).sorted { (dearest.firstIndex(of: $0) ?? dearest.count) < (dearest.firstIndex(of: $1) ?? dearest.count) }
+        for code in state where !code.allSatisfy({ $0.isASCII && ($0.isUppercase || $0 == "_") }) {
+            throw PostgresError(kind: .server, message: "unexpected rule code \(code)")
         }
-        return merged
+        return (wanted.contains(where: \.fromPayments) ? ["audit_payment_case"] : []) + state.map { "audit_" + $0.lowercased() }
     }
 
     /// Cases and money at stake per rule and county: each rule's total first (county empty),
@@ -203,5 +216,44 @@ final class PendingRows: @unchecked Sendable {
         done.wait()
         done.signal()
         return try result.get()
+    }
+}
+
+/// The views of a report, handed out one at a time to the connections that read them, and what
+/// each gave (its cases keyed and ordered). After a failure no more are handed out.
+final class SharedWork: @unchecked Sendable {
+    private let lock = NSLock()
+    private let views: [String]
+    private var nextIndex = 0
+    private var read: [[(key: Audit.Key, row: Row)]]
+    private var failure: Error?
+
+    init(_ views: [String]) {
+        self.views = views
+        read = Array(repeating: [], count: views.count)
+    }
+
+    func next() -> (Int, String)? {
+        lock.withLock {
+            guard failure == nil, nextIndex < views.count else { return nil }
+            defer { nextIndex += 1 }
+            return (nextIndex, views[nextIndex])
+        }
+    }
+
+    func done(_ index: Int, _ cases: [(key: Audit.Key, row: Row)]) {
+        lock.withLock { read[index] = cases }
+    }
+
+    func fail(_ error: Error) {
+        lock.withLock { if failure == nil { failure = error } }
+    }
+
+    /// What every view gave, in the order of the views; the first failure instead, if any.
+    func results() throws -> [[(key: Audit.Key, row: Row)]] {
+        try lock.withLock {
+            if let failure { throw failure }
+            return read
+        }
     }
 }
