@@ -4,10 +4,15 @@
 # the same lines into a table without constraints, and times `payroll export` of that month.
 # The data is made in SQL on a throw-away cluster: persons, approved posts, placements with
 # contracts (a tenth starting mid-month, a twentieth exiting), assessments (a fiftieth failed).
-# Usage: bench/payroll.sh [N]
+# The run and the hand-written INSERT take turns ROUNDS times (default 3), each round on its own
+# copy of the database as made (CREATE DATABASE … TEMPLATE), so every round starts from the
+# same rows and neither always goes first; medians are compared. The checks (the same lines,
+# every line journaled, `journal verify`) are made on the last round's copy.
+# Usage: bench/payroll.sh [N] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
+rounds=${2:-3}
 source bench/setup.sh
 made=$(seconds psql "$url" -v ON_ERROR_STOP=1 -q -v n="$n" <<'SQL'
 INSERT INTO pay_standard (region_code, post_type, effective_from, monthly_fen, social_insurance_fen)
@@ -50,21 +55,8 @@ LEFT JOIN assessment a ON a.placement_id = pl.id AND a.month = '2026-06-01'
 CROSS JOIN LATERAL (SELECT least(c.end_on, coalesce(pl.exit_on, c.end_on), date '2026-06-30')
                            - greatest(c.start_on, pl.start_on, date '2026-06-01') + 1 AS days) d
 WHERE d.days > 0"
-bare=$(seconds psql "$url" -v ON_ERROR_STOP=1 -qc "INSERT INTO bare_line $hand")
-run=$(seconds "$bin" payroll run 2026-06 --database "$url")
-lines=$(psql "$url" -tAc "SELECT count(*) FROM payroll_line WHERE month = '2026-06-01'")
-# Every line in the journal (sql/0029: one derived entry per county-month, with the number,
-# total and digest of its regular lines), and `journal verify` recomputing the digests from the
-# lines (it exits 1 when they differ).
-journaled=$(psql "$url" -tAc "SELECT coalesce(sum((row_after ->> 'lines')::bigint), 0) FROM journal
-  WHERE table_name = 'payroll_line' AND operation = 'INSERT' AND row_after ->> 'lines_digest' IS NOT NULL AND row_after ->> 'month' = '2026-06-01'")
-verified=no
-s=$(date +%s.%N)
-"$bin" journal verify --database "$url" >/dev/null && verified=yes
-verify=$(echo "$(date +%s.%N) - $s" | bc)
-same=$(psql "$url" -tAc "SELECT count(*) FROM (SELECT id_number, post_id, post_subsidy_fen + social_insurance_fen FROM bare_line EXCEPT ALL SELECT id_number, post_id, total_fen FROM payroll_line) d")
-# The same run without the journal: the month's lines and run removed with triggers off, the
-# journal's triggers on payroll_line and payroll_run disabled for one run, then enabled again.
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# The journal's triggers on payroll_line and payroll_run, disabled for a run without the journal.
 journal_triggers() {
   psql "$url" -v ON_ERROR_STOP=1 -qc "DO \$\$ DECLARE t record; BEGIN
     FOR t IN SELECT tgrelid::regclass AS rel, tgname FROM pg_trigger
@@ -72,15 +64,44 @@ journal_triggers() {
       EXECUTE format('ALTER TABLE %s $1 TRIGGER %I', t.rel, t.tgname);
     END LOOP; END \$\$"
 }
-psql "$url" -v ON_ERROR_STOP=1 -qc "SET session_replication_role = replica; DELETE FROM payroll_line WHERE month = '2026-06-01'; DELETE FROM payroll_run WHERE month = '2026-06-01'"
-psql "$url" -qc "VACUUM ANALYZE payroll_line"
-journal_triggers DISABLE
-unjournaled=$(seconds "$bin" payroll run 2026-06 --database "$url")
-journal_triggers ENABLE
+bares=() runs=() unjournaleds=()
+for ((round = 1; round <= rounds; round++)); do
+  PGOPTIONS="-c client_min_messages=warning" psql "$base" -qc "DROP DATABASE IF EXISTS round" -c "CREATE DATABASE round TEMPLATE bench"
+  url=${base/dbname=postgres/dbname=round}
+  if (( round % 2 )); then
+    bares+=("$(seconds psql "$url" -v ON_ERROR_STOP=1 -qc "INSERT INTO bare_line $hand")")
+    runs+=("$(seconds "$bin" payroll run 2026-06 --database "$url")")
+  else
+    runs+=("$(seconds "$bin" payroll run 2026-06 --database "$url")")
+    bares+=("$(seconds psql "$url" -v ON_ERROR_STOP=1 -qc "INSERT INTO bare_line $hand")")
+  fi
+  if (( round == rounds )); then
+    lines=$(psql "$url" -tAc "SELECT count(*) FROM payroll_line WHERE month = '2026-06-01'")
+    # Every line in the journal (sql/0029: one derived entry per county-month, with the number,
+    # total and digest of its regular lines), and `journal verify` recomputing the digests from
+    # the lines (it exits 1 when they differ).
+    journaled=$(psql "$url" -tAc "SELECT coalesce(sum((row_after ->> 'lines')::bigint), 0) FROM journal
+      WHERE table_name = 'payroll_line' AND operation = 'INSERT' AND row_after ->> 'lines_digest' IS NOT NULL AND row_after ->> 'month' = '2026-06-01'")
+    verified=no
+    s=$(date +%s.%N)
+    "$bin" journal verify --database "$url" >/dev/null && verified=yes
+    verify=$(echo "$(date +%s.%N) - $s" | bc)
+    same=$(psql "$url" -tAc "SELECT count(*) FROM (SELECT id_number, post_id, post_subsidy_fen + social_insurance_fen FROM bare_line EXCEPT ALL SELECT id_number, post_id, total_fen FROM payroll_line) d")
+  fi
+  # The same run without the journal: the month's lines and run removed with triggers off, the
+  # journal's triggers disabled for one run, then enabled again.
+  psql "$url" -v ON_ERROR_STOP=1 -qc "SET session_replication_role = replica; DELETE FROM payroll_line WHERE month = '2026-06-01'; DELETE FROM payroll_run WHERE month = '2026-06-01'"
+  psql "$url" -qc "VACUUM ANALYZE payroll_line"
+  journal_triggers DISABLE
+  unjournaleds+=("$(seconds "$bin" payroll run 2026-06 --database "$url")")
+  journal_triggers ENABLE
+done
+bare=$(printf '%s\n' "${bares[@]}" | median)
+run=$(printf '%s\n' "${runs[@]}" | median)
+unjournaled=$(printf '%s\n' "${unjournaleds[@]}" | median)
 # What is due alone (payroll_due, the run's SELECT) beside the hand-written SELECT of the same
 # lines, taking turns, the median of three each; and whether they give the same lines.
 settings="SET jit = off; SET work_mem = '256MB'; SET enable_nestloop = off; SET enable_mergejoin = off;"
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 due_times=() hand_times=()
 for _ in 1 2 3; do
   hand_times+=("$(seconds psql "$url" -qc "$settings SELECT count(h.*) FROM ($hand) h")")
@@ -95,10 +116,10 @@ due_differs=$(psql "$url" -tAc "$settings SELECT (SELECT count(*) FROM (SELECT i
 export=$(seconds "$bin" payroll export 2026-06 --draft --database "$url" --output bench/data/payroll-2026-06.csv)
 ratio() { echo "$1 / $2" | bc -l; }
 printf 'placements: %s; data made in %.1f s\n' "$n" "$made"
-printf 'hand-written INSERT ... SELECT:        %6.2f s\n' "$bare"
-printf 'payroll run 2026-06:                   %6.2f s  (%.2fx; goal 2x), %s lines; lines differing from the hand-written ones: %s\n' \
-  "$run" "$(ratio "$run" "$bare")" "$lines" "$same"
-printf 'payroll run 2026-06 without journal:   %6.2f s  (%.2fx)\n' "$unjournaled" "$(ratio "$unjournaled" "$bare")"
+printf 'hand-written INSERT ... SELECT:        %6.2f s  (median of %s: %s)\n' "$bare" "$rounds" "${bares[*]}"
+printf 'payroll run 2026-06:                   %6.2f s  (%.2fx; goal 2x), %s lines; lines differing from the hand-written ones: %s (median of %s: %s)\n' \
+  "$run" "$(ratio "$run" "$bare")" "$lines" "$same" "$rounds" "${runs[*]}"
+printf 'payroll run 2026-06 without journal:   %6.2f s  (%.2fx; median of %s: %s)\n' "$unjournaled" "$(ratio "$unjournaled" "$bare")" "$rounds" "${unjournaleds[*]}"
 printf 'hand-written SELECT (median of 3):     %6.2f s\n' "$hand_select"
 printf 'payroll_due, one month (median of 3):  %6.2f s  (%.2fx), rows differing from the hand-written SELECT: %s\n' \
   "$due" "$(ratio "$due" "$hand_select")" "$due_differs"
