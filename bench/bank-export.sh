@@ -51,7 +51,6 @@ SQL
 "$bin" payroll approve 2026-01 --region 32 --database "$url" >/dev/null
 lines=$(psql "$url" -tAc "SELECT count(*) FROM payroll_line WHERE month = '2026-01-01'")
 out=bench/data/bank
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 bare_sql="SELECT pe.name, l.id_number, pe.bank_account, to_char(l.total_fen / 100.0, 'FM999999990.00') FROM payroll_line l JOIN person pe ON pe.id_number = l.id_number WHERE l.month = '2026-01-01' ORDER BY l.county_code, l.post_id"
 # The plain export's 15 columns, straight from the tables.
 plain_sql="SELECT to_char(l.month, 'YYYY-MM'), l.county_code, t.name, CASE WHEN v.level = 5 THEN v.name END, l.post_id, p.post_type, p.funding_channel, l.name, l.id_number, l.bank_account, l.days_in_post, l.post_subsidy_fen * 0.01, l.social_insurance_fen * 0.01, l.adjustment_fen * 0.01, l.total_fen * 0.01 FROM payroll_line l JOIN post p ON p.id = l.post_id JOIN region v ON v.code = p.region_code JOIN region t ON t.code = rpad(left(p.region_code, 9), 12, '0') WHERE l.month = '2026-01-01' ORDER BY l.county_code, p.region_code, l.post_id, l.kind DESC, l.for_month"

@@ -13,6 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
 rounds=${2:-3}
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a whole number of at least 1, not '$rounds' (usage: bench/payroll.sh [N] [ROUNDS])" >&2; exit 2; }
 source bench/setup.sh
 made=$(seconds psql "$url" -v ON_ERROR_STOP=1 -q -v n="$n" <<'SQL'
 INSERT INTO pay_standard (region_code, post_type, effective_from, monthly_fen, social_insurance_fen)
@@ -55,7 +56,6 @@ LEFT JOIN assessment a ON a.placement_id = pl.id AND a.month = '2026-06-01'
 CROSS JOIN LATERAL (SELECT least(c.end_on, coalesce(pl.exit_on, c.end_on), date '2026-06-30')
                            - greatest(c.start_on, pl.start_on, date '2026-06-01') + 1 AS days) d
 WHERE d.days > 0"
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # The journal's triggers on payroll_line and payroll_run, disabled for a run without the journal.
 journal_triggers() {
   psql "$url" -v ON_ERROR_STOP=1 -qc "DO \$\$ DECLARE t record; BEGIN

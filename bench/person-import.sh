@@ -28,7 +28,6 @@ bare_url=${base/dbname=postgres/dbname=unjournaled}
 "$bin" db migrate --database "$bare_url" >/dev/null
 "$bin" region import bench/data/regions.csv --database "$bare_url" >/dev/null
 psql "$bare_url" -qc "ALTER TABLE person DISABLE TRIGGER journal_insert, DISABLE TRIGGER journal_update"
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 ratio() { echo "$1 / $2" | bc -l; }
 copies=(); journaled=(); unjournaled=(); agains=()
 for ((i = 1; i <= rounds; i++)); do

@@ -33,7 +33,6 @@ printf 'province: %s persons, %s posts, %s placements, %s payroll lines (%s in c
 printf 'each figure: the median of %s runs of the release binary, owner and operator taking turns\n\n' "$rounds"
 
 as() { echo "${url/user=postgres/user=$1}"; }
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # compare LABEL ROLE LOGIN -- ARGS…: the command as the owner and as LOGIN, in turns. With
 # OWNER_ALSO set, the owner's run gets those arguments too (the operator's own region, which
 # the owner must name to read the same rows).

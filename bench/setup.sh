@@ -11,3 +11,6 @@ url=${base/dbname=postgres/dbname=bench}
 "$bin" db migrate --database "$url" >/dev/null
 "$bin" region import bench/data/regions.csv --database "$url" >/dev/null
 seconds() { local s; s=$(date +%s.%N); "$@" >/dev/null; echo "$(date +%s.%N) - $s" | bc; }
+# `median` prints the median of the numbers on its input, one per line (of an even count, the
+# lower of the middle two).
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
