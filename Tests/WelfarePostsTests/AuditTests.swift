@@ -363,6 +363,8 @@ struct AuditTests {
             #expect(try tool.query(Journal.entriesNamingKey, [person.value])[0]["seqs"] == serial)
         }
         #expect(try plan(tool).contains("Gather") == false, "the settings hold for the lookup's transaction only")
+        #expect(try Journal.entriesNaming(tool, column: "id_number", key: person.value).hasPrefix(serial?.dropLast() ?? "?"))
+        #expect(try plan(tool).contains("Gather") == false, "entriesNaming's settings end with its transaction")
         let shown = try Journal.show(tool, entity: .person(person.value), limit: 100, reveal: true)
         #expect(shown.contains { $0["table_name"] == "person" } && shown.contains { $0["table_name"] == "placement" },
                 "\(shown.map { $0["table_name"] ?? "-" })")

@@ -140,10 +140,7 @@ public enum Journal {
             let entries = try entity == nil
                 ? connection.query("SELECT coalesce(array_agg(seq), '{}')::text AS seqs FROM (SELECT seq FROM journal ORDER BY seq DESC LIMIT $1) l",
                                    [limit])[0].decode("seqs")
-                : connection.transaction {
-                    try readOnEveryCore(connection)
-                    return try entriesNaming(connection, column: column, key: key)
-                }
+                : entriesNaming(connection, column: column, key: key)
             return try connection.query("""
                 WITH placements AS (
                   SELECT DISTINCT j.row_key FROM journal_row j
@@ -193,19 +190,23 @@ public enum Journal {
     /// names its key, and those of contracts and assessments naming one of its placements. A
     /// bulk entry (sql/0023) is only expanded row by row when its text names the key, so one
     /// person's history is found without unpacking every bulk row of the journal; the exact
-    /// test is made on the rows of these entries only.
+    /// test is made on the rows of these entries only. Both searches read every entry's text,
+    /// in a transaction of their own, on every core.
     static func entriesNaming(_ connection: Connection, column: String, key: String) throws -> String {
-        let direct: String = try connection.query(entriesNamingKey, [key])[0].decode("seqs")
-        return try connection.query("""
-            WITH placements AS (
-              SELECT DISTINCT j.row_key FROM journal_row j
-              WHERE j.seq = ANY ($1::bigint[]) AND j.table_name = 'placement'
-                AND coalesce(j.row_after, j.row_before) ->> $2 = $3 AND j.row_key IS NOT NULL
-            )
-            SELECT ($1::bigint[] || coalesce(array_agg(seq), '{}'))::text AS seqs FROM journal
-            WHERE table_name IN ('contract', 'assessment') AND EXISTS (SELECT FROM placements)
-              AND coalesce(row_after::text, '') || coalesce(row_before::text, '') LIKE ANY (
-                    SELECT '%' || p || '%' FROM placements, unnest(ARRAY['"' || row_key || '"', '"placement_id":' || row_key]) p)
-            """, [direct, column, key])[0].decode("seqs")
+        try connection.transaction {
+            try readOnEveryCore(connection)
+            let direct: String = try connection.query(entriesNamingKey, [key])[0].decode("seqs")
+            return try connection.query("""
+                WITH placements AS (
+                  SELECT DISTINCT j.row_key FROM journal_row j
+                  WHERE j.seq = ANY ($1::bigint[]) AND j.table_name = 'placement'
+                    AND coalesce(j.row_after, j.row_before) ->> $2 = $3 AND j.row_key IS NOT NULL
+                )
+                SELECT ($1::bigint[] || coalesce(array_agg(seq), '{}'))::text AS seqs FROM journal
+                WHERE table_name IN ('contract', 'assessment') AND EXISTS (SELECT FROM placements)
+                  AND coalesce(row_after::text, '') || coalesce(row_before::text, '') LIKE ANY (
+                        SELECT '%' || p || '%' FROM placements, unnest(ARRAY['"' || row_key || '"', '"placement_id":' || row_key]) p)
+                """, [direct, column, key])[0].decode("seqs")
+        }
     }
 }
